@@ -1,0 +1,73 @@
+"""Argument parsing for orchestrator.py: each subcommand is a thin call into the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bosun import __version__
+from bosun.errors import BosunError
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    from bosun.inventory import load_inventory
+
+    inventory = load_inventory(args.inventory)
+    if args.host:
+        print(json.dumps(inventory.host_vars(args.host), indent=4, sort_keys=True))
+    else:
+        print(json.dumps(inventory.to_ansible_list(), indent=4, sort_keys=True))
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from bosun.lab import commands
+
+    return commands.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orchestrator.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("setup", help="install Debian packages and the Python environment")
+    sub.add_parser("demo", help="set up, bring up the local lab and show it")
+    sub.add_parser("test", help="set up with test tools and run lint and the test suite")
+    sub.add_parser("version", help="print Bosun's version")
+
+    inv = sub.add_parser("inventory", help="show an inventory as Bosun reads it")
+    inv.add_argument("-i", "--inventory", required=True, help="inventory file (INI or YAML)")
+    mode = inv.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--list", action="store_true", help="print all hosts and groups as JSON")
+    mode.add_argument("--host", help="print one host's variables as JSON")
+    inv.set_defaults(func=_inventory)
+
+    lab = sub.add_parser("lab", help="the local multi-host lab (minions as namespaces)")
+    lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
+    up = lab_sub.add_parser("up", help="bring up the lab (idempotent)")
+    up.add_argument("--minions", type=int, default=3, help="number of minions (1-9, default 3)")
+    lab_sub.add_parser("down", help="remove everything the lab made")
+    lab_sub.add_parser("status", help="reach every minion over SSH and show its facts")
+    for action in (up, *lab_sub.choices.values()):
+        action.add_argument("--state-dir", default=None, help="lab folder (default: .lab)")
+    lab.set_defaults(func=_lab)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"bosun {__version__}")
+        return 0
+    try:
+        return args.func(args)
+    except BosunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The only door to the minions: SSH connections, Docker over SSH, host keys, facts, uploads."""
