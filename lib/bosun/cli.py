@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--minions", type=int, default=3, help="number of minions (1-9, default 3)")
     lab_sub.add_parser("down", help="remove everything the lab made")
     lab_sub.add_parser("status", help="reach every minion over SSH and show its facts")
-    for action in (up, *lab_sub.choices.values()):
+    for action in lab_sub.choices.values():
         action.add_argument("--state-dir", default=None, help="lab folder (default: .lab)")
     lab.set_defaults(func=_lab)
     return parser
