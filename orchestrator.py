@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
-from bosun import bootstrap  # noqa: E402  (needs the sys.path line above)
+from bosun import bootstrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     up = lab_sub.add_parser("up", help="bring up the lab (idempotent)")
     up.add_argument("--minions", type=int, default=3, help="number of minions (1-9, default 3)")
+    up.add_argument("--index", type=int, default=0,
+                    help="lab number 0-9: a second lab (the tests') gets its own networks")
     lab_sub.add_parser("down", help="remove everything the lab made")
     lab_sub.add_parser("status", help="reach every minion over SSH and show its facts")
     for action in lab_sub.choices.values():
