@@ -173,17 +173,18 @@ def _ensure_minion_namespaces(spec: LabSpec, minion: MinionSpec) -> None:
         return
     mnt.touch()
     uts.touch()
-    pairs = [str(minion.root / folder) + "\0" + target for folder, target in MINION_BINDS]
-    pairs.append(str(minion.root / "machine-id") + "\0/etc/machine-id")
-    args = [word for pair in pairs for word in pair.split("\0")]
-    # Paths travel as positional arguments: nothing is interpolated into the script. A mount
-    # point missing on this machine (/var/lib/docker before docker ever ran) is made empty.
-    script = ('hostname "$1"; shift; while [ $# -gt 0 ]; do '
+    binds = [*MINION_BINDS, ("machine-id", "/etc/machine-id")]
+    args = [word for pair in binds for word in pair]
+    # Paths travel as positional arguments: nothing is interpolated into the script. Sources are
+    # relative to the minion's root (the working directory), which stays reachable even when an
+    # earlier bind hides its path (a lab folder under /tmp, say). A mount point missing on this
+    # machine (/var/lib/docker before docker ever ran) is made empty.
+    script = ('cd "$1" && hostname "$2" && shift 2 && while [ $# -gt 0 ]; do '
               '[ -e "$2" ] || mkdir -p "$2"; mount --bind "$1" "$2" || exit 1; shift 2; done')
     try:
         run(["nsenter", f"--net=/run/netns/{minion.netns}", "unshare", f"--mount={mnt}",
-             f"--uts={uts}", "--propagation", "private", "sh", "-c", script, "sh", minion.name,
-             *args])
+             f"--uts={uts}", "--propagation", "private", "sh", "-c", script, "sh", str(minion.root),
+             minion.name, *args])
     except LabError:
         # Half-bound namespaces would let this minion's daemons write to the host's folders.
         for path in (mnt, uts):
