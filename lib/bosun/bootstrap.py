@@ -67,7 +67,7 @@ def install_debian_packages(log=print) -> None:
     log(f"debian packages: installing {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing],
                    check=True, env=env)
 
 
