@@ -33,21 +33,22 @@ _BASE_URL = "http+docker://ssh"
 class _ChannelConnection(sshconn.SSHConnection):
     """One HTTP connection = one dial-stdio channel, opened through SSHConnection."""
 
-    def __init__(self, conn: SSHConnection, timeout: float, dial_errors: collections.deque):
-        super().__init__(ssh_transport=None, timeout=timeout, host=conn.address.host)
-        self.minion = conn
-        self.dial_errors = dial_errors
+    def __init__(self, pool: _ChannelPool) -> None:
+        super().__init__(ssh_transport=None, timeout=pool.timeout, host=pool.minion.address.host)
+        self.pool = pool
 
     def connect(self) -> None:
-        chan = commands.start(self.minion, DIAL_STDIO)
+        chan = commands.start(self.pool.minion, DIAL_STDIO)
         chan.settimeout(self.timeout)
         self.sock = chan
+        self.pool.dials += 1
 
     def close(self) -> None:
         chan = self.sock
         # If dial-stdio itself failed (no docker, daemon down), why is on its stderr.
         if isinstance(chan, paramiko.Channel) and chan.recv_stderr_ready():
-            self.dial_errors.append(chan.recv_stderr(4096).decode("utf-8", "replace").strip())
+            why = chan.recv_stderr(4096).decode("utf-8", "replace").strip()
+            self.pool.dial_errors.append(why)
         super().close()
 
 
@@ -56,9 +57,10 @@ class _ChannelPool(sshconn.SSHConnectionPool):
         super().__init__(ssh_client=None, timeout=timeout, maxsize=maxsize)
         self.minion = conn
         self.dial_errors: collections.deque[str] = collections.deque(maxlen=1)
+        self.dials = 0  # dial-stdio channels opened (one per HTTP connection made)
 
     def _new_conn(self) -> _ChannelConnection:
-        return _ChannelConnection(self.minion, self.timeout, self.dial_errors)
+        return _ChannelConnection(self)
 
     def _get_conn(self, timeout: float | None) -> _ChannelConnection:
         # docker-py skips urllib3's dropped-connection check (it costs two fds per channel);
@@ -172,6 +174,11 @@ class MinionDocker:
         """
         filters = label_filters(labels) if labels else None
         return self.call("list containers", lambda c: c.api.containers(all=True, filters=filters))
+
+    @property
+    def dials(self) -> int:
+        """How many dial-stdio channels were opened: 1 for any number of sequential calls."""
+        return self._adapter.pool.dials if self._adapter else 0
 
     def close(self) -> None:
         with self._lock:

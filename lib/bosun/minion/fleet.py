@@ -102,8 +102,8 @@ class Fleet(Generic[M]):
         futures: dict[Future[Outcome[T]], M] = {
             self._pool.submit(self._call, fn, m, started): m for m in chosen
         }
-        batches = math.ceil(len(chosen) / self.max_workers)
-        queue_deadline = time.monotonic() + limit * max(1, batches)
+        queued = limit * max(1, math.ceil(len(chosen) / self.max_workers))
+        queue_deadline = time.monotonic() + queued
         outcomes: dict[str, Outcome[T]] = {}
         pending = set(futures)
         while pending:
@@ -114,7 +114,7 @@ class Fleet(Generic[M]):
                 deadlines[f] = queue_deadline if start is None else start + limit
             for f in [f for f in pending if deadlines[f] <= now]:
                 pending.discard(f)
-                outcomes[futures[f].name] = self._expire(f, futures[f], limit)
+                outcomes[futures[f].name] = self._expire(f, futures[f], limit, queued)
             if not pending:
                 break
             wait_for = min(deadlines[f] for f in pending) - now
@@ -145,18 +145,17 @@ class Fleet(Generic[M]):
             return Outcome(m.name, error=e, seconds=time.monotonic() - t0)
         return Outcome(m.name, value=value, seconds=time.monotonic() - t0)
 
-    def _expire(self, f: Future[Outcome[T]], m: M, limit: float) -> Outcome[T]:
+    def _expire(self, f: Future[Outcome[T]], m: M, limit: float, queued: float) -> Outcome[T]:
         if f.cancel():
-            what = "never started (all workers busy)"
+            what = f"not started, all {self.max_workers} workers busy for {queued:g} s"
         elif f.done():
             return f.result()  # it finished just as we looked
         else:
-            what = "no answer"
             # Abort off this thread: closing a transport can wait on its lock briefly.
             threading.Thread(target=m.abort, name=f"bosun-abort-{m.name}", daemon=True).start()
-        where = label(self.addresses[m.name])
+            what = f"no answer within {limit:g} s"
         return Outcome(
             m.name,
-            error=MinionTimeout(f"{where}: {what} within {limit:g} s", host=m.name, timeout=limit),
+            error=MinionTimeout(f"{label(self.addresses[m.name])}: {what}", m.name, limit),
             seconds=limit,
         )
