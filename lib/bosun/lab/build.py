@@ -93,7 +93,7 @@ def _ensure_minion(spec: LabSpec, minion: MinionSpec) -> None:
     _write_minion_files(spec, minion)
     _ensure_minion_network(spec, minion)
     _ensure_minion_namespaces(spec, minion)
-    _ensure_sshd(spec, minion)
+    ensure_sshd(spec, minion)
     _ensure_dockerd(spec, minion)
     _ensure_pod_rules(spec, minion)
 
@@ -193,14 +193,23 @@ def _ensure_minion_namespaces(spec: LabSpec, minion: MinionSpec) -> None:
         raise
 
 
-def _ensure_sshd(spec: LabSpec, minion: MinionSpec) -> None:
+def ensure_sshd(spec: LabSpec, minion: MinionSpec) -> None:
+    """Start the minion's sshd unless it runs; return once it accepts connections."""
     if running_pid(minion.pid_file("sshd"), SSHD):
         return
+    minion.pid_file("sshd").unlink(missing_ok=True)
     # sshd must be started by absolute path; it forks into the background itself.
     argv = [program(SSHD), "-f", "/etc/ssh/sshd_config"]
     run(in_minion(minion.netns, spec.ns_dir, minion.name, argv))
-    wait_for(lambda: running_pid(minion.pid_file("sshd"), SSHD) is not None, 10,
-             f"sshd on {minion.name}")
+    wait_for(lambda: _accepts(minion.address, 22), 10, f"sshd on {minion.name}")
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _ensure_dockerd(spec: LabSpec, minion: MinionSpec) -> None:

@@ -18,7 +18,10 @@ from bosun.lab.spec import LabSpec, MinionSpec
 from bosun.lab.system import LabError, run
 
 IMAGE = "bosun/busybox:1"
-CMD = '["/bin/httpd", "-f", "-p", "80", "-h", "/www"]'
+CHANGES = (
+    "ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+    'CMD ["httpd", "-f", "-p", "80", "-h", "/www"]',
+)
 INDEX_HTML = b"<html><body>bosun/busybox:1</body></html>\n"
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
 GROUP = b"root:x:0:\nnogroup:x:65534:\n"
@@ -90,7 +93,8 @@ def distribute(spec: LabSpec, rootfs_tar: Path, minions: list[MinionSpec]) -> No
     if not saved.exists():
         source = next((m for m in minions if m not in needing), needing[0])
         if source in needing:
-            run(_docker(source, "import", "-c", f"CMD {CMD}", "-", IMAGE),
+            changes = [word for change in CHANGES for word in ("-c", change)]
+            run(_docker(source, "import", *changes, "-", IMAGE),
                 input=rootfs_tar.read_bytes())
             needing.remove(source)
         partial = saved.with_suffix(".tmp")
