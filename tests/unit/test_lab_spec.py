@@ -76,3 +76,17 @@ def test_inventory_lists_every_minion_with_its_ssh_settings():
     assert "ansible_ssh_private_key_file=/lab/id_ed25519" in text
     assert "bosun_known_hosts_file=/lab/known_hosts" in text
     assert "bosun_host_key_policy=strict" in text
+
+
+def test_rendered_inventory_reads_back_as_the_labs_minions(tmp_path):
+    from bosun.inventory import load_inventory
+
+    spec = LabSpec(tmp_path, minions=3, index=1)
+    spec.inventory_path.parent.mkdir(parents=True, exist_ok=True)
+    spec.inventory_path.write_text(render_inventory(spec))
+    minions = load_inventory(spec.inventory_path).minions()
+    assert [(m.name, m.host, m.port, m.user, m.pod_cidr) for m in minions] == [
+        (s.name, s.address, 22, "root", s.pod_cidr) for s in spec.all_minions()]
+    assert {m.private_key_file for m in minions} == {str(spec.ssh_key)}
+    assert {m.known_hosts_file for m in minions} == {str(spec.known_hosts)}
+    assert {m.host_key_policy for m in minions} == {"strict"}
