@@ -1,0 +1,161 @@
+"""haproxy.cfg for one minion: a TCP listener per service port, balancing over its ready pods.
+
+`render_haproxy` is pure; the argv builders below are the only way Bosun spells haproxy's
+command lines (the executor quotes them once at the SSH boundary). `read_local_ports` reads the
+local ports back from a config rendered here, so a re-render can keep them where they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bosun.proxy.model import (
+    ProxyMinion,
+    Server,
+    ServicePort,
+    comment_text,
+    proxied_ports,
+    ready_servers,
+)
+from bosun.proxy.ports import local_ports_for
+from bosun.proxy.templates import render_template
+
+HAPROXY_CFG = "/etc/haproxy/haproxy.cfg"
+PIDFILE = "/var/run/haproxy.pid"
+STATS_SOCKET = "/var/run/haproxy.sock"
+TEMPLATE = "haproxy.cfg.j2"
+
+_NAME_SAFE = re.compile(r"[a-z0-9-]")
+_ESCAPE = re.compile(rb"_([0-9a-f]{2})")
+_ESCAPED_PART = re.compile(r"(?:[a-z0-9-]|_[0-9a-f]{2})+")
+_LISTEN = re.compile(r"^listen (\S+)\s*$")
+_BIND = re.compile(r"^\s+bind 0\.0\.0\.0:(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One `listen` section: what the template needs, every value already checked."""
+
+    name: str
+    comment: str
+    local_port: int
+    node_port: int | None
+    client_ip_affinity: bool
+    servers: tuple[Server, ...]
+
+
+def render_haproxy(services: Iterable[Mapping[str, Any]], endpoints: Iterable[Mapping[str, Any]],
+                   minion: ProxyMinion, local_ports: Mapping[str, int] | None = None) -> str:
+    """The whole haproxy.cfg for `minion`, identical for the same cluster in any order.
+
+    `local_ports` maps `namespace/service:port` to its local port (default: allocated afresh);
+    a service port without one is left out. Raises ValueError for a local port out of 1-65535
+    or given twice, jinja2.TemplateError if the template is broken.
+    """
+    ports, _ = proxied_ports(services)
+    servers, _ = ready_servers(endpoints)
+    if local_ports is None:
+        local_ports = local_ports_for(ports)
+    return haproxy_text(minion, listeners(ports, servers, local_ports))
+
+
+def listeners(ports: Sequence[ServicePort],
+              servers: Mapping[tuple[str, str, str], Sequence[Server]],
+              local_ports: Mapping[str, int]) -> list[Listener]:
+    """A listener for each service port that has a local port, in key order."""
+    _check_local_ports(local_ports)
+    result = []
+    for port in sorted(ports, key=ServicePort.order):
+        if port.key not in local_ports:
+            continue
+        behind = servers.get((port.namespace, port.service, port.port_name), ())
+        comment = f"{comment_text(port.key)} clusterIP {port.cluster_ip}:{port.port}"
+        if port.node_port is not None:
+            comment += f" nodePort {port.node_port}"
+        result.append(Listener(proxy_name(port), comment, local_ports[port.key], port.node_port,
+                               port.client_ip_affinity, tuple(behind)))
+    return result
+
+
+def haproxy_text(minion: ProxyMinion, proxies: Sequence[Listener]) -> str:
+    """The template rendered around `proxies`."""
+    addresses = " ".join(comment_text(a) for a in sorted(minion.addresses))
+    return render_template(TEMPLATE, minion=comment_text(minion.name), addresses=addresses,
+                           pidfile=PIDFILE, stats_socket=STATS_SOCKET, proxies=proxies)
+
+
+def proxy_name(port: ServicePort) -> str:
+    """`namespace.service.port`, each part escaped so that the name is valid and one-to-one.
+
+    haproxy names allow letters, digits, '-', '_', '.', ':'; DNS-1123 names pass unchanged and
+    anything else becomes `_xx` (hex of each UTF-8 byte), so no two service ports share a name.
+    """
+    return ".".join(_escape(part) for part in (port.namespace, port.service, port.label))
+
+
+def read_local_ports(config: str) -> dict[str, int]:
+    """`namespace/service:port` -> local port, from a haproxy.cfg rendered by `render_haproxy`.
+
+    Sections it cannot read are ignored: an empty or foreign config gives {}.
+    """
+    found: dict[str, int] = {}
+    key = None
+    for line in config.splitlines():
+        if listen := _LISTEN.match(line):
+            key = _key_from_name(listen.group(1))
+        elif key is not None and (bind := _BIND.match(line)):
+            found.setdefault(key, int(bind.group(1)))
+            key = None
+    return found
+
+
+def check_argv(path: str) -> list[str]:
+    """Validate the config at `path` without touching the running haproxy."""
+    return ["haproxy", "-c", "-q", "-f", path]
+
+
+def start_argv(path: str = HAPROXY_CFG) -> list[str]:
+    """Start haproxy in the background; the config's `pidfile` records its pid in PIDFILE.
+
+    No `-p`: haproxy raises an alert when the command line repeats the config's pidfile.
+    """
+    return ["haproxy", "-f", path, "-D"]
+
+
+def reload_argv(old_pids: Sequence[int], path: str = HAPROXY_CFG) -> list[str]:
+    """Start a new haproxy that takes over the listeners and lets `old_pids` finish (-sf)."""
+    return [*start_argv(path), "-sf", *(str(pid) for pid in old_pids)]
+
+
+def _escape(part: str) -> str:
+    return "".join(c if _NAME_SAFE.fullmatch(c) else "".join(f"_{b:02x}" for b in c.encode())
+                   for c in part)
+
+
+def _key_from_name(name: str) -> str | None:
+    parts = name.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        namespace, service, label = (_unescape(part) for part in parts)
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return f"{namespace}/{service}:{label}"
+
+
+def _unescape(part: str) -> str:
+    if not _ESCAPED_PART.fullmatch(part):
+        raise ValueError(part)
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part.encode()).decode()
+
+
+def _check_local_ports(local_ports: Mapping[str, int]) -> None:
+    ports = list(local_ports.values())
+    bad = [p for p in ports if not isinstance(p, int) or isinstance(p, bool) or not 0 < p < 65536]
+    if bad:
+        raise ValueError(f"local ports must be in 1-65535, not {bad}")
+    if len(set(ports)) != len(ports):
+        raise ValueError("a local port is given to two service ports")
