@@ -27,6 +27,12 @@ def _lab(args: argparse.Namespace) -> int:
     return commands.run(args)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from bosun.api import serve
+
+    return serve.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orchestrator.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -42,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--list", action="store_true", help="print all hosts and groups as JSON")
     mode.add_argument("--host", help="print one host's variables as JSON")
     inv.set_defaults(func=_inventory)
+
+    serve = sub.add_parser("serve", help="run the API server (TLS and tokens by default)")
+    from bosun.api.options import add_arguments
+
+    add_arguments(serve)
+    serve.set_defaults(func=_serve)
 
     lab = sub.add_parser("lab", help="the local multi-host lab (minions as namespaces)")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")

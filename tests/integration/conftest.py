@@ -88,3 +88,25 @@ def lab(tmp_path_factory) -> Lab:
             down = lab_cli(state_dir, "down")
             assert down.returncode == 0, down.stderr
             assert teardown.leftovers(spec) == []
+
+
+@pytest.fixture(scope="session")
+def etcd(tmp_path_factory):
+    """A throwaway etcd for the API tests (the lab's etcd is the lab's)."""
+    from bosun.store.local import LocalEtcd
+
+    with LocalEtcd(tmp_path_factory.mktemp("etcd") / "data") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def apiserver(tmp_path_factory, etcd):
+    """A real `orchestrator.py serve` over TLS with a token, and kubectl pointed at it."""
+    from .apiserver import ApiServer
+
+    server = ApiServer(tmp_path_factory.mktemp("apiserver"), etcd)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -101,6 +101,11 @@ class NotFound(ApiError):
         super().__init__(f"{qualified(resource, group)} {_quote(name)} not found",
                          _details(name=name, group=group, kind=resource))
 
+    @classmethod
+    def path(cls) -> NotFound:
+        """The 404 for a path that names nothing the server serves."""
+        return cls._raw("the server could not find the requested resource", {}, None)
+
 
 class MethodNotAllowed(ApiError):
     code = 405

@@ -1,0 +1,110 @@
+"""`orchestrator.py serve`: the API server over etcd, TLS and tokens by default.
+
+Plain HTTP without tokens is only allowed when asked for (`--insecure-http`) and only on a
+loopback address. On first start it makes a CA, a server certificate and an admin token in the
+data folder, and can write a kubeconfig for that token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import signal
+import socket
+
+from aiohttp import web
+
+from bosun.api import kubeconfig, tls
+from bosun.api.auth import TokenFile, ensure_token_file
+from bosun.api.http import Server
+from bosun.api.options import ServeOptions
+from bosun.api.rest import Api
+from bosun.errors import ConfigError
+from bosun.store import Store
+
+log = logging.getLogger(__name__)
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def _certificate_hosts(options: ServeOptions) -> list[str]:
+    hosts = ["127.0.0.1", "localhost", socket.gethostname(), *options.extra_sans]
+    if options.bind not in ("0.0.0.0", "::"):
+        hosts.append(options.bind)
+    return list(dict.fromkeys(hosts))
+
+
+def prepare(options: ServeOptions) -> tuple[TokenFile | None, tls.CertFiles | None]:
+    """Tokens and certificates, made on first start; the kubeconfig if asked for.
+
+    Raises ConfigError for plain HTTP off loopback or half-given TLS files.
+    """
+    if options.insecure_http:
+        if not _is_loopback(options.bind):
+            raise ConfigError(f"--insecure-http is only allowed on a loopback address, not "
+                              f"{options.bind}: without TLS, tokens would cross the network")
+        if options.kubeconfig:
+            kubeconfig.write(options.kubeconfig, f"http://{options.client_host()}:{options.port}",
+                             "unused", None)
+        return None, None
+    if bool(options.tls_cert) != bool(options.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    token_path = options.token_file or options.data_dir / "tokens.csv"
+    token = ensure_token_file(token_path)
+    if options.tls_cert and options.tls_key:
+        certs = tls.CertFiles(options.tls_cert, options.tls_cert, options.tls_key)
+    else:
+        certs = tls.ensure_certificates(options.data_dir / "pki", _certificate_hosts(options))
+    if options.kubeconfig:
+        kubeconfig.write(options.kubeconfig, f"https://{options.client_host()}:{options.port}",
+                         token, certs.ca_cert)
+    return TokenFile(token_path), certs
+
+
+async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> None:
+    """Run the API until SIGTERM/SIGINT. Raises ConfigError on bad options."""
+    tokens, certs = prepare(options)
+    store = Store(options.etcd)
+    api = Api(store, service_cidr=options.service_cidr)
+    server = Server(api, tokens)
+    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, options.bind, options.port,
+                       ssl_context=certs.server_context() if certs else None,
+                       reuse_address=True)
+    await site.start()
+    scheme = "https" if certs else "http"
+    log.warning("bosun API serving on %s://%s:%s (etcd %s)", scheme, options.bind,
+                options.port, options.etcd)
+    await asyncio.get_running_loop().run_in_executor(server.pool, _startup, api)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        server.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _startup(api: Api) -> None:
+    """Default namespaces; retried in the background by requests if etcd is not there yet."""
+    try:
+        api.ensure_default_namespaces()
+    except Exception as error:  # etcd may come later; the API answers 503 meanwhile
+        log.warning("could not create the default namespaces yet: %s", error)
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    asyncio.run(serve(ServeOptions.from_args(args)))
+    return 0

@@ -1,0 +1,91 @@
+"""Subresources: pods/binding, replicationcontrollers/scale (autoscaling/v1 Scale), */status.
+
+Each reads the parent object, changes only what the subresource owns, and writes it back with
+the parent's resourceVersion, so a concurrent write is a 409 rather than a lost update.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from bosun.api import patchtypes
+from bosun.api.paths import Target
+from bosun.api.query import Query
+from bosun.objects import subresources as shapes
+from bosun.objects import validation
+from bosun.objects.status import MethodNotAllowed, NotFound
+
+if TYPE_CHECKING:
+    from bosun.api.rest import Api
+
+STATUS_RESOURCES = frozenset({"pods", "services", "replicationcontrollers", "nodes",
+                              "namespaces"})
+
+
+def check_known(target: Target) -> None:
+    sub, resource = target.subresource, target.resource
+    ok = (sub == "status" and resource in STATUS_RESOURCES) or (
+        sub == "scale" and resource == "replicationcontrollers") or (
+        sub in ("binding", "log") and resource == "pods")
+    if not ok:
+        raise NotFound.path()
+
+
+def get(api: Api, target: Target) -> dict:
+    check_known(target)
+    obj = api.read(target.resource, target.namespace, target.name)
+    if target.subresource == "scale":
+        return shapes.scale_of(obj)
+    if target.subresource == "status":
+        return obj
+    raise MethodNotAllowed(f"{target.resource}/{target.subresource}", "get")
+
+
+def create(api: Api, target: Target, body: dict, query: Query) -> dict:
+    check_known(target)
+    if target.subresource != "binding":
+        raise MethodNotAllowed(f"{target.resource}/{target.subresource}", "create")
+    return bind(api, target, body, query)
+
+
+def bind(api: Api, target: Target, binding: dict, query: Query) -> dict:
+    """POST pods/NAME/binding: set spec.nodeName of a pod that has none yet."""
+    binding = copy.deepcopy(binding)
+    binding.setdefault("metadata", {}).setdefault("name", target.name)
+    binding["metadata"].setdefault("namespace", target.namespace)
+    validation.validate("pods/binding", binding)
+    pod = api.read("pods", target.namespace, target.name)
+    bound = shapes.apply_binding(pod, binding, api.now())
+    if not query.dry_run:
+        api.store_update("pods", target.namespace, target.name, bound,
+                         pod["metadata"]["resourceVersion"])
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "code": 201}
+
+
+def _write_scale(api: Api, target: Target, rc: dict, scale: dict, query: Query) -> dict:
+    scale.setdefault("metadata", {}).setdefault("name", target.name)
+    scale["metadata"].setdefault("namespace", target.namespace)
+    validation.validate("replicationcontrollers/scale", scale)
+    scaled = shapes.apply_scale(rc, scale)
+    if scaled == rc or query.dry_run:
+        return shapes.scale_of(scaled)
+    scaled["metadata"]["generation"] = rc["metadata"].get("generation", 1) + 1
+    stored = api.store_update(target.resource, target.namespace, target.name, scaled,
+                              rc["metadata"]["resourceVersion"])
+    return shapes.scale_of(stored)
+
+
+def update_scale(api: Api, target: Target, body: dict, query: Query) -> dict:
+    check_known(target)
+    rc = api.read(target.resource, target.namespace, target.name)
+    return _write_scale(api, target, rc, copy.deepcopy(body), query)
+
+
+def patch_scale(api: Api, target: Target, patch_type: str, patch: object,
+                query: Query) -> dict:
+    check_known(target)
+    rc = api.read(target.resource, target.namespace, target.name)
+    patched = patchtypes.apply(patch_type, "Scale", shapes.scale_of(rc), patch)
+    return _write_scale(api, target, rc, patched, query)
