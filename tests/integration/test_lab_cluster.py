@@ -89,7 +89,18 @@ def test_lab_status_reports_every_minion(lab, capsys):
     out = capsys.readouterr().out
     for minion in lab.minions:
         assert f"{minion.name}   {minion.address}:22" in out
-    assert "healthy" in out
+    assert f"etcd {lab.spec.etcd_client_url}: healthy" in out
+    assert f"API {lab.spec.api_url}: healthy" in out
+
+
+def test_kubectl_works_from_a_plain_shell_with_the_labs_kubeconfig(lab, tmp_path):
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "KUBECONFIG": str(lab.spec.kubeconfig)}
+    done = subprocess.run(["kubectl", "get", "namespaces", "-o", "name"], env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "namespace/default" in done.stdout.split()
+    config = lab.spec.kubeconfig.read_text()
+    assert "certificate-authority-data" in config and "insecure-skip-tls-verify" not in config
 
 
 def _restart_sshd(lab, name: str) -> None:

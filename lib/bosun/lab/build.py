@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import secrets
 import socket
+import ssl
+import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bosun.bootstrap import ROOT
 from bosun.lab import image
 from bosun.lab.spec import MINION_BINDS, LabSpec, MinionSpec, render_inventory
 from bosun.lab.system import (
@@ -57,7 +61,9 @@ def up(spec: LabSpec, log=print) -> None:
     _ensure_known_hosts(spec, minions)
     spec.inventory_path.write_text(render_inventory(spec))
     _ensure_etcd(spec)
+    ensure_api_server(spec)
     log(f"lab {spec.name}: {len(minions)} minions up; inventory {spec.inventory_path}")
+    log(f"kubectl: export KUBECONFIG={spec.kubeconfig}")
 
 
 # -- the control network: a bridge in its own namespace, one link to the host ------------------
@@ -296,6 +302,41 @@ def _ensure_etcd(spec: LabSpec) -> None:
     wait_for(lambda: etcd_healthy(spec) or process.poll() is not None, 20, "etcd")
     if process.poll() is not None:
         raise LabError(f"etcd exited with {process.returncode}; log: {spec.etcd_dir / 'etcd.log'}")
+
+
+def api_program() -> str:
+    """What /proc/PID/exe of a running `orchestrator.py serve` points at."""
+    return os.path.realpath(sys.executable)
+
+
+def ensure_api_server(spec: LabSpec) -> None:
+    """Start Bosun's API server for the lab unless it runs; write the lab's kubeconfig."""
+    if running_pid(spec.api_pid_file, api_program()) and api_healthy(spec):
+        return
+    spec.api_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(ROOT / "orchestrator.py"), "serve",
+            "--data-dir", str(spec.api_dir), "--etcd", spec.etcd_client_url,
+            "--port", str(spec.api_port), "--kubeconfig", str(spec.kubeconfig),
+            "--san", spec.host_address]
+    process = spawn(argv, spec.api_dir / "serve.log")
+    spec.api_pid_file.write_text(f"{process.pid}\n")
+    wait_for(lambda: api_healthy(spec) or process.poll() is not None, 30, "the API server")
+    if process.poll() is not None:
+        raise LabError(f"the API server exited with {process.returncode}; log: "
+                       f"{spec.api_dir / 'serve.log'}")
+
+
+def api_healthy(spec: LabSpec) -> bool:
+    ca = spec.api_dir / "pki" / "ca.crt"
+    if not ca.exists():
+        return False
+    context = ssl.create_default_context(cafile=str(ca))
+    try:
+        with urllib.request.urlopen(f"{spec.api_url}/healthz", timeout=1,
+                                    context=context) as reply:
+            return reply.status == 200
+    except (OSError, ValueError):
+        return False
 
 
 def etcd_healthy(spec: LabSpec) -> bool:

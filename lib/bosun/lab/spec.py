@@ -8,6 +8,7 @@ Lab index k (0 for the default lab) keeps a second lab (the test suite's) apart 
     bridge network 10.(200+k).0.0/24, minion i at .(10+i), the host at .254
     pod subnet of minion i 10.(244+k).i.0/24
     etcd on 127.0.0.1, client port 23790+10k, peer port 23791+10k
+    Bosun's API server on https://127.0.0.1:(6443+k), kubeconfig in the lab folder
 """
 
 from __future__ import annotations
@@ -148,6 +149,27 @@ class LabSpec:
     @property
     def etcd_pid_file(self) -> Path:
         return self.state_dir / "etcd.pid"
+
+    @property
+    def api_dir(self) -> Path:
+        """The lab's API server: certificates, tokens, pid file and log."""
+        return self.state_dir / "api"
+
+    @property
+    def api_pid_file(self) -> Path:
+        return self.api_dir / "serve.pid"
+
+    @property
+    def api_port(self) -> int:
+        return 6443 + self.index
+
+    @property
+    def api_url(self) -> str:
+        return f"https://127.0.0.1:{self.api_port}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
 
     @property
     def image_dir(self) -> Path:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from bosun.inventory import load_inventory
-from bosun.lab.build import etcd_healthy
+from bosun.lab.build import api_healthy, etcd_healthy
 from bosun.lab.spec import LabSpec
 from bosun.minion import Fleet, Minion, MinionFacts
 
@@ -79,7 +79,9 @@ def show(spec: LabSpec) -> int:
     print(f"lab {spec.name}: inventory {spec.inventory_path}")
     print(format_table(rows))
     etcd = "healthy" if etcd_healthy(spec) else "NOT ANSWERING"
+    api = "healthy" if api_healthy(spec) else "NOT ANSWERING"
     print(f"etcd {spec.etcd_client_url}: {etcd}")
+    print(f"API {spec.api_url}: {api} (kubectl: export KUBECONFIG={spec.kubeconfig})")
     for failure in failures:
         print(f"unreachable: {failure}")
-    return 0 if not failures and etcd == "healthy" else 1
+    return 0 if not failures and etcd == api == "healthy" else 1

@@ -11,7 +11,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bosun.lab.build import DOCKERD, ETCD, HAPROXY, SSHD, docker_answers
+from bosun.lab.build import DOCKERD, ETCD, HAPROXY, SSHD, api_program, docker_answers
 from bosun.lab.spec import LabSpec, MinionSpec
 from bosun.lab.system import (
     LabError,
@@ -35,6 +35,7 @@ def down(spec: LabSpec, log=print) -> None:
     minions = spec.all_minions()
     with ThreadPoolExecutor(max_workers=len(minions)) as pool:
         list(pool.map(lambda m: _remove_minion(spec, m), minions))
+    _stop(spec.api_pid_file, api_program())
     _stop(spec.etcd_pid_file, ETCD)
     if netns_exists(spec.ctl_netns):
         run(["ip", "netns", "del", spec.ctl_netns])
@@ -110,9 +111,11 @@ def leftovers(spec: LabSpec) -> list[str]:
         left += [f"cgroup {d}" for d in _cgroup_dirs(minion.cgroup_parent)]
         if _has_route(minion.pod_cidr):
             left.append(f"route {minion.pod_cidr}")
-    pid = running_pid(spec.etcd_pid_file, ETCD)
-    if pid is not None:
-        left.append(f"etcd (pid {pid})")
+    for what, pid_file, program in (("etcd", spec.etcd_pid_file, ETCD),
+                                    ("API server", spec.api_pid_file, api_program())):
+        pid = running_pid(pid_file, program)
+        if pid is not None:
+            left.append(f"{what} (pid {pid})")
     if netns_exists(spec.ctl_netns):
         left.append(f"netns {spec.ctl_netns}")
     if link_exists(spec.host_veth):
