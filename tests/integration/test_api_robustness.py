@@ -158,3 +158,20 @@ def test_arbitrary_patches_get_4xx_and_change_nothing_when_refused(apiserver, pa
     if status != 200:
         assert answer["kind"] == "Status"
         assert apiserver.request("GET", f"{PODS}/{name}")[1] == before
+
+
+def test_server_started_before_etcd_creates_default_namespace_once_it_is_there(tmp_path):
+    etcd = LocalEtcd(tmp_path / "etcd")
+    server = ApiServer(tmp_path / "api", etcd)
+    server.workdir.mkdir()
+    server.start()  # etcd is not running yet: /version answers anyway
+    try:
+        assert server.request("GET", "/api/v1/namespaces/default")[0] == 503
+        etcd.start()
+        deadline = time.monotonic() + 20
+        while server.request("GET", "/api/v1/namespaces/default")[0] != 200:
+            assert time.monotonic() < deadline, server.log()[-2000:]
+            time.sleep(0.2)
+    finally:
+        server.stop()
+        etcd.stop()

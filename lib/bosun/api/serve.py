@@ -22,6 +22,7 @@ from bosun.api.http import Server
 from bosun.api.options import ServeOptions
 from bosun.api.rest import Api
 from bosun.errors import ConfigError
+from bosun.objects.status import ApiError
 from bosun.store import Store
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> No
     scheme = "https" if certs else "http"
     log.warning("bosun API serving on %s://%s:%s (etcd %s)", scheme, options.bind,
                 options.port, options.etcd)
-    await asyncio.get_running_loop().run_in_executor(server.pool, _startup, api)
+    bootstrap = asyncio.create_task(_ensure_default_namespaces(server, api))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -92,16 +93,22 @@ async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> No
     try:
         await stop.wait()
     finally:
+        bootstrap.cancel()
         await runner.cleanup()
         server.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _startup(api: Api) -> None:
-    """Default namespaces; retried in the background by requests if etcd is not there yet."""
-    try:
-        api.ensure_default_namespaces()
-    except Exception as error:  # etcd may come later; the API answers 503 meanwhile
-        log.warning("could not create the default namespaces yet: %s", error)
+async def _ensure_default_namespaces(server: Server, api: Api) -> None:
+    """Create default, kube-system and kube-public, retrying while etcd is not there yet."""
+    delay = 0.5
+    while True:
+        try:
+            await server.run(api.ensure_default_namespaces)
+            return
+        except ApiError as error:  # etcd may come later; the API answers 503 meanwhile
+            log.warning("default namespaces not created yet (%s); retrying", error)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10)
 
 
 def main(args: argparse.Namespace) -> int:
