@@ -2,10 +2,13 @@
 
 `bosun.api.patch` asks this table whenever it meets a list. The entries transcribe the
 `patchStrategy:"merge"` / `patchMergeKey:"..."` struct tags of k8s.io/api core/v1 types.go (and
-meta/v1 ObjectMeta), restricted to the kinds Bosun serves. A list that is not here is atomic: a
-patch replaces it whole, as Kubernetes does for lists without a strategy (tolerations, args, taints,
-endpoint subsets, container statuses ...). Maps always merge key by key; no core/v1 map field
-carries `patchStrategy:"replace"`.
+meta/v1 ObjectMeta) as of Kubernetes 1.32, the kubectl Bosun targets, for the kinds Bosun serves.
+kubectl computes its patches from the same tags, so a merging list missing here would turn its
+partial list into a replacement: add fields here when a kind grows.
+
+A list that is not here is atomic: a patch replaces it whole, as Kubernetes does for lists
+without a strategy (tolerations, args, taints, endpoint subsets, container statuses ...). Maps
+always merge key by key; no core/v1 map field carries `patchStrategy:"replace"`.
 """
 
 from __future__ import annotations
