@@ -104,6 +104,16 @@ RC_CASES = [
         _template(containers=[{"name": "web", "env": _env("3=z", "1=y")}]),
         _rc(_container(env=_env("2=b", "3=z", "1=y"))), id="patch-order-kept-as-kubernetes"),
     pytest.param(
+        _rc(_container(), _SIDECAR),
+        _template(containers=[{"name": "log", "image": "v2"}, {"$patch": "delete", "name": "log"}]),
+        _rc({"name": "log", "image": "v2"}, _container()), id="deleted-then-re-added-comes-first"),
+    pytest.param(
+        _rc(_container(env=_env("A=1", "X=x", "B=2"))),
+        _template(containers=[{
+            "name": "web", "$setElementOrder/env": [{"name": "A"}, {"name": "C"}],
+            "env": [{"name": "C", "value": "3"}, {"$patch": "delete", "name": "B"}]}]),
+        _rc(_container(env=_env("A=1", "X=x", "C=3"))), id="replacement-takes-the-deleted-slot"),
+    pytest.param(
         _rc(volumes=_DATA_EMPTYDIR),
         _template(**{"$setElementOrder/volumes": [{"name": "data"}], "volumes": [{
             "$retainKeys": ["hostPath", "name"], "hostPath": {"path": "/srv"}, "name": "data"}]}),

@@ -16,7 +16,6 @@ import jsonpatch
 import jsonpointer
 
 from bosun.api import patchschema
-from bosun.api.patchschema import MergeList
 from bosun.errors import PermanentError
 
 _PATCH = "$patch"
@@ -32,8 +31,20 @@ class BadPatch(PermanentError):
 def strategic_merge(original: dict, patch: dict, kind: str) -> dict:
     """original with a Kubernetes strategic merge patch applied, lists merged per kind's schema.
 
-    Raises BadPatch for a malformed patch, an unknown directive, or a kind without a schema.
+    Maps merge key by key and null deletes a key. Lists named in `patchschema` merge by their
+    merge key (lists of scalars as ordered sets); other lists are replaced. Directives:
+    `$patch: replace|merge|delete` in maps and list elements, `$setElementOrder/<list>`,
+    `$retainKeys` and `$deleteFromPrimitiveList/<list>`. Merged lists come out in the order the
+    apiserver gives them (see `_arrange`). Two deliberate differences from the apiserver: a value
+    new to the object is merged like any other (its directives apply, its nulls drop) where
+    Kubernetes stores it verbatim, and an unknown `$` key is refused where Kubernetes keeps it as
+    a field.
+
+    Raises BadPatch for a malformed patch, an unknown directive, or a kind without a schema;
+    TypeError if original is not an object.
     """
+    if not isinstance(original, dict):
+        raise TypeError(f"strategic_merge needs an object to patch, not {_type(original)}")
     try:
         schema = patchschema.for_kind(kind)
     except KeyError:
@@ -142,7 +153,7 @@ class _StrategicMerge:
         for name, value in parts.fields.items():
             self._merge_field(target, name, value, parts.orders.get(name), path)
         for name, order in parts.orders.items():
-            self._rule(path + (name,), "$setElementOrder")
+            self._require_merging_list(path + (name,), "$setElementOrder")
             if name not in parts.fields and isinstance(target.get(name), list):
                 target[name] = self._merge_list(target[name], [], order, path + (name,))
         for name, doomed in parts.deletions.items():
@@ -172,12 +183,10 @@ class _StrategicMerge:
             _refuse_directives(value, here)
             target[name] = copy.deepcopy(value)
 
-    def _rule(self, path: tuple[str, ...], directive: str) -> MergeList:
-        rule = self.schema.get(path)
-        if rule is None:
+    def _require_merging_list(self, path: tuple[str, ...], directive: str) -> None:
+        if path not in self.schema:
             raise BadPatch(f"{_where(path)}: {directive} needs a merging list, and this field "
                            f"is not one")
-        return rule
 
     def _merge_list(self, current: list, patch: list, order: list | None,
                     path: tuple[str, ...]) -> list:
