@@ -33,6 +33,19 @@ def _serve(args: argparse.Namespace) -> int:
     return serve.main(args)
 
 
+def _image(args: argparse.Namespace) -> int:
+    from bosun import images
+
+    return images.main(args)
+
+
+def _default_inventory() -> str | None:
+    from bosun.bootstrap import ROOT
+
+    lab = ROOT / ".lab" / "inventory.ini"
+    return str(lab) if lab.exists() else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orchestrator.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -55,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(serve)
     serve.set_defaults(func=_serve)
 
+    image = sub.add_parser("image", help="ship images to minions (no registry needed)")
+    image_sub = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
+    push = image_sub.add_parser("push", help="load an image into the minions that lack it")
+    push.add_argument("image", help="repo:tag")
+    push.add_argument("-i", "--inventory", default=_default_inventory(),
+                      help="inventory (default: the lab's)")
+    push.add_argument("--node", action="append", help="only this minion (repeatable)")
+    source = push.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-file", help="a `docker save` tar holding the image")
+    source.add_argument("--from-node", help="a minion that has the image")
+    image.set_defaults(func=_image)
+
     lab = sub.add_parser("lab", help="the local multi-host lab (minions as namespaces)")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True, metavar="ACTION")
     up = lab_sub.add_parser("up", help="bring up the lab (idempotent)")
@@ -66,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     for action in lab_sub.choices.values():
         action.add_argument("--state-dir", default=None, help="lab folder (default: .lab)")
     lab.set_defaults(func=_lab)
+
     return parser
 
 

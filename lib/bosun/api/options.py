@@ -23,6 +23,7 @@ class ServeOptions:
     service_cidr: str = "10.0.0.0/24"
     kubeconfig: Path | None = None
     extra_sans: tuple[str, ...] = ()
+    inventory: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeOptions:
@@ -35,6 +36,7 @@ class ServeOptions:
             service_cidr=args.service_cidr,
             kubeconfig=Path(args.kubeconfig) if args.kubeconfig else None,
             extra_sans=tuple(args.san or ()),
+            inventory=Path(args.inventory) if args.inventory else None,
         )
 
     def client_host(self) -> str:
@@ -56,3 +58,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service-cidr", default="10.0.0.0/24", help="range of cluster IPs")
     parser.add_argument("--kubeconfig", help="write a kubeconfig for the admin token here")
     parser.add_argument("--san", action="append", help="another name or IP for the certificate")
+    parser.add_argument("-i", "--inventory",
+                        help="run the kubelet for the minions of this inventory, too")

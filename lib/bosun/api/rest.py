@@ -49,6 +49,10 @@ class Api:
         self.allocator = allocation.Allocator(store, service_cidr, node_port_range)
         self._logs = logs
 
+    def set_log_source(self, logs: Callable[[dict, Query], Iterator[bytes]]) -> None:
+        """Where pods/log reads from (the kubelet, when this server runs one)."""
+        self._logs = logs
+
     # -- helpers -------------------------------------------------------------------------------
     def now(self) -> datetime.datetime:
         return self.clock()

@@ -73,6 +73,7 @@ async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> No
     tokens, certs = prepare(options)
     store = Store(options.etcd)
     api = Api(store, service_cidr=options.service_cidr)
+    kubelet = _kubelet(api, options)
     server = Server(api, tokens)
     runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
     await runner.setup()
@@ -88,14 +89,30 @@ async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if kubelet is not None:
+        kubelet.start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
+        if kubelet is not None:
+            kubelet.stop()
         bootstrap.cancel()
         await runner.cleanup()
         server.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _kubelet(api: Api, options: ServeOptions):
+    """The kubelet for the inventory's minions, wired to serve pods/log; None without one."""
+    if options.inventory is None:
+        return None
+    from bosun.inventory import load_inventory
+    from bosun.kubelet.loop import Kubelet
+
+    kubelet = Kubelet(api, load_inventory(options.inventory).minions())
+    api.set_log_source(kubelet.logs)
+    return kubelet
 
 
 async def _ensure_default_namespaces(server: Server, api: Api) -> None:

@@ -317,7 +317,7 @@ def ensure_api_server(spec: LabSpec) -> None:
     argv = [sys.executable, str(ROOT / "orchestrator.py"), "serve",
             "--data-dir", str(spec.api_dir), "--etcd", spec.etcd_client_url,
             "--port", str(spec.api_port), "--kubeconfig", str(spec.kubeconfig),
-            "--san", spec.host_address]
+            "--san", spec.host_address, "--inventory", str(spec.inventory_path)]
     process = spawn(argv, spec.api_dir / "serve.log")
     spec.api_pid_file.write_text(f"{process.pid}\n")
     wait_for(lambda: api_healthy(spec) or process.poll() is not None, 30, "the API server")

@@ -1,0 +1,266 @@
+"""The kubelet over SSH: one worker per minion, woken by pod changes and Docker events.
+
+Work is keyed by minion: the pod watch and each minion's `docker events` stream only wake that
+minion's worker, which then runs one sync pass (observe, plan, act, write pod status). A
+periodic pass is the safety net. A minion that does not answer costs only its own worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from bosun.api.paths import Target
+from bosun.api.query import Query
+from bosun.api.rest import Api
+from bosun.errors import BosunError
+from bosun.events import EventRecorder
+from bosun.kubelet import nodes, plan, status
+from bosun.kubelet.execute import Executor, MinionState
+from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_UID, Observed
+from bosun.kubelet.observe import Observer
+from bosun.minion import Minion
+from bosun.minion import containers as docker_ops
+from bosun.objects.status import ApiError, BadRequest, Conflict, NotFound
+from bosun.store import errors as store_errors
+
+log = logging.getLogger(__name__)
+
+RESYNC_SECONDS = 10.0
+FACTS_SECONDS = 60.0
+RETRY_SECONDS = 2.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class MinionWorker:
+    """Everything the kubelet does for one minion."""
+
+    def __init__(self, api: Api, address, clock=utcnow) -> None:
+        self.api = api
+        self.address = address
+        self.name = address.name
+        self.clock = clock
+        self.minion = Minion(address)
+        self.observer = Observer(self.minion)
+        self.state = MinionState()
+        self.recorder = EventRecorder("kubelet", self.name, self._create_event,
+                                      self._update_event, clock)
+        self.executor = Executor(self.minion, self.observer, self.recorder, self._services,
+                                 self.state, clock)
+        self.wake = threading.Event()
+        self.facts = None
+        self._facts_at = 0.0
+        self._services_cache: dict[str, list[dict]] = {}
+
+    # -- one pass ------------------------------------------------------------------------------
+    def sync(self) -> Observed:
+        """One full pass. Raises TemporaryError when the minion cannot be reached."""
+        self._heartbeat()
+        observed = self.observer.observe()
+        pods = self._pods()
+        actions = plan.plan(self.name, pods, observed, self.clock(), self.state.image_problems)
+        if actions:
+            self._services_cache.clear()
+            by_uid = {p["metadata"]["uid"]: p for p in pods}
+            self.executor.run(actions, by_uid, observed)
+            observed = self.observer.observe()
+        self._write_statuses(pods, observed)
+        return observed
+
+    def _pods(self) -> list[dict]:
+        listed = self.api.list(Target("pods"), Query(field_selector=f"spec.nodeName={self.name}"))
+        return listed["items"]
+
+    def _services(self, namespace: str) -> list[dict]:
+        if namespace not in self._services_cache:
+            listed = self.api.list(Target("services", namespace), Query())
+            self._services_cache[namespace] = listed["items"]
+        return self._services_cache[namespace]
+
+    def _write_statuses(self, pods: list[dict], observed: Observed) -> None:
+        by_pod: dict[str, list] = {}
+        for container in observed.containers:
+            by_pod.setdefault(container.pod_uid, []).append(container)
+        now = self.clock()
+        for pod in pods:
+            uid = pod["metadata"]["uid"]
+            backoffs = {c: until for (u, c), until in self.state.backoffs.items() if u == uid}
+            problems = {k: v for k, v in self.state.image_problems.items() if k[0] == uid}
+            new = status.pod_status(pod, by_pod.get(uid, []), self.address.host, now, problems,
+                                    backoffs, images=observed.images)
+            if new != pod.get("status"):
+                self._put_status(pod, new)
+
+    def _put_status(self, pod: dict, new_status: dict) -> None:
+        meta = pod["metadata"]
+        try:
+            self.api.update(Target("pods", meta["namespace"], meta["name"], "status"),
+                            {**pod, "status": new_status}, Query())
+        except (Conflict, NotFound):
+            self.wake.set()  # changed or gone meanwhile: look again
+
+    # -- the Node ------------------------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        if self.facts is None or time.monotonic() - self._facts_at > FACTS_SECONDS:
+            self.facts = self.minion.facts()
+            self._facts_at = time.monotonic()
+        self._write_node(lambda previous: nodes.node_status(self.address, self.facts,
+                                                            self.clock(), previous))
+
+    def mark_unreachable(self, why: str) -> None:
+        """Ready=Unknown with the reason (the node lifecycle controller takes it from there)."""
+
+        def unknown(previous: dict | None) -> dict:
+            previous = previous or {}
+            conditions = previous.get("conditions") or []
+            ready = next((c for c in conditions if c.get("type") == "Ready"), None)
+            condition = nodes.ready_condition(False, why, self.clock(), ready)
+            if ready is not None:
+                condition["lastHeartbeatTime"] = ready.get("lastHeartbeatTime")
+            return {**previous, "conditions": [condition]}
+
+        try:
+            self._write_node(unknown)
+        except BosunError as error:
+            log.warning("%s: could not mark the node unreachable: %s", self.name, error)
+
+    def _write_node(self, make_status) -> None:
+        try:
+            node = self.api.read("nodes", None, self.name)
+        except NotFound:
+            if self.facts is None:
+                return
+            pod_cidr = getattr(self.address, "pod_cidr", None)
+            node, _ = self.api.create(Target("nodes"),
+                                      nodes.node_object(self.address, self.facts, pod_cidr),
+                                      Query())
+        new_status = make_status(node.get("status"))
+        if new_status != node.get("status"):
+            try:
+                self.api.update(Target("nodes", None, self.name, "status"),
+                                {**node, "status": new_status}, Query())
+            except Conflict:
+                pass  # someone else wrote it (cordon, say): the next beat writes again
+
+    # -- events through the API ----------------------------------------------------------------
+    def _create_event(self, namespace: str, event: dict) -> dict:
+        return self.api.create(Target("events", namespace), event, Query())[0]
+
+    def _update_event(self, namespace: str, name: str, event: dict) -> dict:
+        return self.api.update(Target("events", namespace, name), event, Query())[0]
+
+    def close(self) -> None:
+        self.minion.close()
+
+
+class Kubelet:
+    """Workers for every minion of the inventory, plus the watches that wake them."""
+
+    def __init__(self, api: Api, addresses: Iterable, resync: float = RESYNC_SECONDS) -> None:
+        self.api = api
+        self.workers = {a.name: MinionWorker(api, a) for a in addresses}
+        self.resync = resync
+        self.stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._streams: dict[str, object] = {}
+
+    def start(self) -> None:
+        for name, worker in self.workers.items():
+            self._spawn(f"kubelet-{name}", self._run_worker, worker)
+            self._spawn(f"docker-events-{name}", self._follow_docker, worker)
+        self._spawn("kubelet-pod-watch", self._follow_pods)
+
+    def _spawn(self, name: str, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for worker in self.workers.values():
+            worker.wake.set()
+        for stream in list(self._streams.values()):
+            stream.close()
+        for worker in self.workers.values():
+            worker.close()
+
+    def _run_worker(self, worker: MinionWorker) -> None:
+        delay = RETRY_SECONDS
+        while not self.stopping.is_set():
+            worker.wake.clear()
+            try:
+                worker.sync()
+                delay = RETRY_SECONDS
+                wait = self.resync
+            except (BosunError, ApiError) as error:
+                log.warning("%s: sync failed: %s", worker.name, error)
+                worker.mark_unreachable(f"Bosun cannot reach the minion: {error}")
+                wait, delay = delay, min(delay * 2, 30.0)
+            except Exception:
+                log.exception("%s: sync crashed", worker.name)
+                wait = RETRY_SECONDS
+            worker.wake.wait(wait)
+
+    def _follow_docker(self, worker: MinionWorker) -> None:
+        """Wake the worker on every container event (a death above all)."""
+        while not self.stopping.is_set():
+            try:
+                stream = docker_ops.EventStream(worker.minion.docker, {LABEL_POD_UID: None})
+                self._streams[worker.name] = stream
+                for event in stream:
+                    if event.get("status") in ("die", "oom", "destroy", "start"):
+                        worker.wake.set()
+            except BosunError as error:
+                log.info("%s: docker events ended: %s", worker.name, error)
+            except Exception:
+                log.exception("%s: docker events crashed", worker.name)
+            self.stopping.wait(RETRY_SECONDS)
+
+    def _follow_pods(self) -> None:
+        """Wake the worker of every minion a pod change concerns."""
+        while not self.stopping.is_set():
+            try:
+                revision = self.api.store.current_revision()
+                with self.api.store.watch("/registry/pods/", revision) as stream:
+                    self._streams["pods"] = stream
+                    for event in stream:
+                        node = (event.object.get("spec") or {}).get("nodeName")
+                        worker = self.workers.get(node or "")
+                        if worker is not None:
+                            worker.wake.set()
+            except (store_errors.StoreError, BosunError) as error:
+                log.info("pod watch ended (%s); watching again", error)
+            except Exception:
+                log.exception("pod watch crashed")
+            self.stopping.wait(RETRY_SECONDS)
+
+    # -- logs ----------------------------------------------------------------------------------
+    def logs(self, pod: dict, query: Query):
+        """The log stream of one of the pod's containers (pods/log)."""
+        name = pod["metadata"]["name"]
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node not in self.workers:
+            raise BadRequest(f'pod "{name}" is not running on a minion yet')
+        spec_names = [c["name"] for c in pod["spec"]["containers"]]
+        container = query.container or (spec_names[0] if len(spec_names) == 1 else "")
+        if container not in spec_names:
+            raise BadRequest(f"a container name must be specified for pod {name}, choose one "
+                               f"of: [{' '.join(spec_names)}]")
+        worker = self.workers[node]
+        found = worker.minion.containers({LABEL_POD_UID: pod["metadata"]["uid"],
+                                          LABEL_CONTAINER: container})
+        attempts = sorted(found, key=lambda c: c["Created"], reverse=True)
+        index = 1 if query.previous else 0
+        if len(attempts) <= index:
+            raise BadRequest(f'container "{container}" in pod "{name}" is waiting to start: '
+                               f"ContainerCreating" if not query.previous else
+                               f'previous terminated container "{container}" in pod "{name}" '
+                               f"not found")
+        return docker_ops.logs(worker.minion.docker, attempts[index]["Id"], follow=query.follow,
+                               tail=query.tail_lines, timestamps=query.timestamps)
