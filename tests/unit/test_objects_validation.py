@@ -612,7 +612,17 @@ subsets:
   - addresses: [{ip: 192.0.2.42}]
     ports: [{port: 9376}]
 """
-DOCS_MANIFESTS = list(yaml.safe_load_all(DOCS))
+DOCS_MANIFESTS = [m for m in yaml.safe_load_all(DOCS) if "initContainers" not in m.get("spec", {})]
+WITH_INIT_CONTAINERS = [m for m in yaml.safe_load_all(DOCS)
+                        if "initContainers" in m.get("spec", {})]
+
+
+def test_init_containers_are_refused_since_bosun_does_not_run_them():
+    assert WITH_INIT_CONTAINERS, "the docs manifests should hold one with initContainers"
+    for manifest in WITH_INIT_CONTAINERS:
+        obj = prepare_create("pods", apply_defaults("pods", manifest), "default", NOW, "uid-1")
+        assert [(c.reason, c.field) for c in causes_of("pods", obj)] == [
+            ("FieldValueForbidden", "spec.initContainers")]
 
 
 @pytest.mark.parametrize("manifest", DOCS_MANIFESTS,

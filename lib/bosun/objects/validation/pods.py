@@ -99,6 +99,10 @@ def validate_pod_spec(spec: dict, path: str) -> list[FieldError]:
         errs.append(fe.invalid(f"{path}.activeDeadlineSeconds", deadline,
                                names.range_error(1, MAX_INT32)))
     errs += validate_labels(spec.get("nodeSelector"), f"{path}.nodeSelector")
+    for key in ("initContainers", "ephemeralContainers"):
+        if dicts(spec.get(key)):
+            errs.append(fe.forbidden(f"{path}.{key}", "Bosun's kubelet does not run "
+                                     "init or ephemeral containers"))
     for key, rule in (("nodeName", names.dns1123_subdomain), ("hostname", names.dns1123_label),
                       ("subdomain", names.dns1123_label),
                       ("serviceAccountName", names.dns1123_subdomain)):
