@@ -46,8 +46,10 @@ def test_human_duration(seconds, text):
 @pytest.mark.parametrize("stamp, text", [
     (None, "<unknown>"), ("", "<unknown>"), ("not a time", "<unknown>"),
     ("2025-01-10T11:59:15Z", "45s"), ("2025-01-10T11:59:15.123456Z", "44s"),
-    ("2025-01-10T13:59:15+02:00", "45s"), (NOW - timedelta(minutes=5), "5m"),
-], ids=["missing", "empty", "garbage", "seconds", "micro-time", "offset", "datetime"])
+    ("2025-01-10T11:59:15.123456789Z", "44s"), ("2025-01-10T13:59:15+02:00", "45s"),
+    (NOW - timedelta(minutes=5), "5m"),
+], ids=["missing", "empty", "garbage", "seconds", "micro-time", "nano-time", "offset",
+        "datetime"])
 def test_since(stamp, text):
     assert since(stamp, NOW) == text
 
@@ -516,12 +518,18 @@ def test_resource_without_printer_gets_name_and_created_at():
     assert cells("configmaps", {"metadata": {"name": "x"}}) == ["x", "0001-01-01T00:00:00Z"]
 
 
-def test_table_neither_changes_nor_shares_the_objects():
+@pytest.mark.parametrize("include", ["Object", "Metadata"])
+def test_table_neither_changes_nor_shares_the_objects(include):
     pods = [pod("a", statuses=[running()])]
+    pods[0]["metadata"].update(labels={"app": "web"}, finalizers=["x"], stamp=NOW)
     before = copy.deepcopy(pods)
-    result = table("pods", pods, NOW, "1", "Object")
+    result = table("pods", pods, NOW, "1", include)
     assert pods == before
-    result["rows"][0]["object"]["metadata"]["name"] = "changed"
+    embedded = result["rows"][0]["object"]["metadata"]
+    assert embedded == before[0]["metadata"]
+    embedded["name"] = "changed"
+    embedded["labels"]["app"] = "changed"
+    embedded["finalizers"].append("changed")
     result["columnDefinitions"][0]["name"] = "changed"
     assert pods == before and columns("pods")[0]["name"] == "Name"
 

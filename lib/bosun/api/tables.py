@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,8 +67,8 @@ def _timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        # Python reads at most microseconds; Kubernetes writes seconds or microseconds.
-        parsed = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value))
+        # Since Python 3.11 this reads any fraction (to microseconds) and a trailing Z.
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -504,16 +503,29 @@ def columns(resource: str) -> list[dict]:
     return copy.deepcopy(list(_PRINTERS.get(resource, _DEFAULT_PRINTER).columns))
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy; JSON's own types are copied directly, several times faster than
+    copy.deepcopy, which dominated the Table of a long list."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind in (str, int, float, bool, type(None)):
+        return value
+    return copy.deepcopy(value)
+
+
 def _embedded(printer: _Printer, obj: Mapping, include_object: str) -> dict | None:
     if include_object == INCLUDE_NONE:
         return None
     if include_object == INCLUDE_OBJECT:
-        full = copy.deepcopy(dict(obj))
+        full = _copy(dict(obj))
         if printer.kind and "kind" not in full:
             full = {"kind": printer.kind, "apiVersion": "v1", **full}
         return full
     return {"kind": "PartialObjectMetadata", "apiVersion": _TABLE_API_VERSION,
-            "metadata": copy.deepcopy(dict(obj.get("metadata") or {}))}
+            "metadata": _copy(dict(obj.get("metadata") or {}))}
 
 
 def _row(printer: _Printer, obj: Mapping, now: datetime, include_object: str) -> dict:
