@@ -46,6 +46,14 @@ def _default_inventory() -> str | None:
     return str(lab) if lab.exists() else None
 
 
+def _ctl(args: argparse.Namespace) -> int:
+    import importlib
+
+    from bosun.ctl.session import run
+
+    return run(importlib.import_module(f"bosun.ctl.{args.command}").command, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orchestrator.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -92,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--state-dir", default=None, help="lab folder (default: .lab)")
     lab.set_defaults(func=_lab)
 
+    from bosun.ctl.options import add_commands
+
+    add_commands(sub, _ctl)
     return parser
 
 
