@@ -236,3 +236,10 @@ def test_names_with_shell_metacharacters_are_refused(apiserver, name):
     assert "Invalid value" in done.stderr
     listed = json.loads(apiserver.kubectl("get", "namespaces", "-o", "json").stdout)
     assert name not in [ns["metadata"]["name"] for ns in listed["items"]]
+
+
+def test_paged_get_shows_every_row(apiserver):
+    for i in range(5):
+        apiserver.kubectl("apply", "-f", "-", stdin=POD.format(name=f"chunk-{i}", app="chunk"))
+    out = apiserver.kubectl("get", "pods", "-l", "app=chunk", "--chunk-size=2").stdout
+    assert [line.split()[0] for line in out.splitlines()[1:]] == [f"chunk-{i}" for i in range(5)]

@@ -216,9 +216,12 @@ class Server:
         obj, warnings = result if isinstance(result, tuple) else (result, [])
         headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else {}
         if negotiation.wants_table(request.headers.get("Accept")) and _tabular(obj):
+            list_meta = obj.get("metadata") or {}
             table = tables.table(target.resource, _items(obj), self.api.now(),
-                                 obj.get("metadata", {}).get("resourceVersion"),
+                                 list_meta.get("resourceVersion"),
                                  negotiation.table_include_object(query.include_object))
+            if "items" in obj and list_meta.get("continue"):
+                table["metadata"]["continue"] = list_meta["continue"]  # paged kubectl get
             return _table_response(table, status, headers)
         return web.json_response(obj, status=status, headers=headers)
 

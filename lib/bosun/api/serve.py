@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import signal
 import socket
+from pathlib import Path
 
 from aiohttp import web
 
@@ -73,7 +74,7 @@ async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> No
     tokens, certs = prepare(options)
     store = Store(options.etcd)
     api = Api(store, service_cidr=options.service_cidr)
-    kubelet = _kubelet(api, options)
+    leadership = _elector(api, store, options)
     server = Server(api, tokens)
     runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
     await runner.setup()
@@ -89,30 +90,64 @@ async def serve(options: ServeOptions, ready: asyncio.Event | None = None) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    if kubelet is not None:
-        kubelet.start()
+    if leadership is not None:
+        leadership[0].start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
-        if kubelet is not None:
-            kubelet.stop()
+        if leadership is not None:
+            leadership[0].stop()
+            leadership[1].close()
         bootstrap.cancel()
         await runner.cleanup()
         server.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _kubelet(api: Api, options: ServeOptions):
-    """The kubelet for the inventory's minions, wired to serve pods/log; None without one."""
+class Controller:
+    """The kubelet and the control loops, run while this process leads (see leader.py)."""
+
+    def __init__(self, api: Api, store: Store, inventory: Path) -> None:
+        from bosun.inventory import load_inventory
+        from bosun.kubelet.loop import LogReader
+
+        self.api = api
+        self.store = store
+        self.addresses = load_inventory(inventory).minions()
+        self.logs = LogReader(self.addresses)
+        api.set_log_source(self.logs.logs)
+        self._running: list = []
+
+    def lead(self) -> None:
+        from bosun.controllers.loops import build_loops
+        from bosun.controllers.manager import ControllerManager
+        from bosun.kubelet.loop import Kubelet
+
+        self._running = [Kubelet(self.api, self.addresses),
+                         ControllerManager(self.store, build_loops(self.api))]
+        for part in self._running:
+            part.start()
+
+    def step_down(self) -> None:
+        for part in self._running:
+            part.stop()
+        self._running = []
+
+    def close(self) -> None:
+        self.step_down()
+        self.logs.close()
+
+
+def _elector(api: Api, store: Store, options: ServeOptions):
+    """(leader election, what it runs) for the inventory's minions; None without one."""
     if options.inventory is None:
         return None
-    from bosun.inventory import load_inventory
-    from bosun.kubelet.loop import Kubelet
+    from bosun.controllers.leader import LeaderElector, holder_name
 
-    kubelet = Kubelet(api, load_inventory(options.inventory).minions())
-    api.set_log_source(kubelet.logs)
-    return kubelet
+    controller = Controller(api, store, options.inventory)
+    return LeaderElector(store, holder_name("serve"), controller.lead,
+                         controller.step_down), controller
 
 
 async def _ensure_default_namespaces(server: Server, api: Api) -> None:

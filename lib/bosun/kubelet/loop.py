@@ -240,20 +240,42 @@ class Kubelet:
                 log.exception("pod watch crashed")
             self.stopping.wait(RETRY_SECONDS)
 
+
+class LogReader:
+    """pods/log for any minion of the inventory, on connections of its own (any API server
+    answers logs, leader or not)."""
+
+    def __init__(self, addresses: Iterable) -> None:
+        self.addresses = {a.name: a for a in addresses}
+        self._minions: dict[str, Minion] = {}
+        self._lock = threading.Lock()
+
+    def _minion(self, name: str) -> Minion:
+        with self._lock:
+            if name not in self._minions:
+                self._minions[name] = Minion(self.addresses[name])
+            return self._minions[name]
+
+    def close(self) -> None:
+        with self._lock:
+            for minion in self._minions.values():
+                minion.close()
+            self._minions.clear()
+
     # -- logs ----------------------------------------------------------------------------------
     def logs(self, pod: dict, query: Query):
         """The log stream of one of the pod's containers (pods/log)."""
         name = pod["metadata"]["name"]
         node = (pod.get("spec") or {}).get("nodeName")
-        if node not in self.workers:
+        if node not in self.addresses:
             raise BadRequest(f'pod "{name}" is not running on a minion yet')
         spec_names = [c["name"] for c in pod["spec"]["containers"]]
         container = query.container or (spec_names[0] if len(spec_names) == 1 else "")
         if container not in spec_names:
             raise BadRequest(f"a container name must be specified for pod {name}, choose one "
                                f"of: [{' '.join(spec_names)}]")
-        worker = self.workers[node]
-        found = worker.minion.containers({LABEL_POD_UID: pod["metadata"]["uid"],
+        minion = self._minion(node)
+        found = minion.containers({LABEL_POD_UID: pod["metadata"]["uid"],
                                           LABEL_CONTAINER: container})
         attempts = sorted(found, key=lambda c: c["Created"], reverse=True)
         index = 1 if query.previous else 0
@@ -262,5 +284,5 @@ class Kubelet:
                                f"ContainerCreating" if not query.previous else
                                f'previous terminated container "{container}" in pod "{name}" '
                                f"not found")
-        return docker_ops.logs(worker.minion.docker, attempts[index]["Id"], follow=query.follow,
+        return docker_ops.logs(minion.docker, attempts[index]["Id"], follow=query.follow,
                                tail=query.tail_lines, timestamps=query.timestamps)

@@ -91,11 +91,24 @@ def _cgroup_dirs(name: str) -> list[Path]:
 
 def _remove_cgroups(name: str) -> None:
     for top in _cgroup_dirs(name):
-        # Deepest first: a cgroup folder can only be removed once it has no children.
+        # Deepest first: a cgroup folder can only be removed once it has no children, and
+        # only once no process is left in it. Container processes whose dockerd died before
+        # removing them live on in the lab's cgroups (not in the minion's network namespace).
         nested = [p for p in top.rglob("*") if p.is_dir()]
+        stop_pids(_cgroup_pids([top, *nested]))
         for folder in sorted(nested, key=lambda p: -len(p.parts)):
             folder.rmdir()
         top.rmdir()
+
+
+def _cgroup_pids(folders: list[Path]) -> list[int]:
+    pids: set[int] = set()
+    for folder in folders:
+        try:
+            pids.update(int(line) for line in (folder / "cgroup.procs").read_text().split())
+        except (FileNotFoundError, ValueError):
+            continue
+    return sorted(pids)
 
 
 def leftovers(spec: LabSpec) -> list[str]:

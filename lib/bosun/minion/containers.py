@@ -134,8 +134,16 @@ class EventStream:
                 yield event
 
     def close(self) -> None:
+        """End the stream now, also when another thread is blocked reading it."""
         self._closed.set()
-        self._stream.close()
+        # docker-py cannot cancel a stream over SSH ("Cancellable streams not supported"):
+        # closing the dial-stdio channel under the response wakes the reader with EOF.
+        raw = getattr(self._stream._response.raw, "_fp", None)
+        channel = getattr(getattr(raw, "fp", None), "channel", None)
+        if channel is not None:
+            channel.close()
+        else:
+            self._stream.close()
 
 
 def logs(docker: MinionDocker, container_id: str, *, follow: bool, tail: int | None,
