@@ -33,6 +33,14 @@ def _serve(args: argparse.Namespace) -> int:
     return serve.main(args)
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from bosun import reconcile
+
+    if not args.once:
+        raise SystemExit("reconcile: only --once is supported (run `serve` for a loop)")
+    return reconcile.run(args)
+
+
 def _image(args: argparse.Namespace) -> int:
     from bosun import images
 
@@ -75,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(serve)
     serve.set_defaults(func=_serve)
+
+    rec = sub.add_parser("reconcile", help="one full pass of every loop, for cron")
+    rec.add_argument("--once", action="store_true", help="run one pass and exit")
+    rec.add_argument("--check", action="store_true",
+                     help="print what a pass would do per minion; change nothing")
+    rec.add_argument("-i", "--inventory", default=_default_inventory(),
+                     help="inventory (default: the lab's)")
+    rec.add_argument("--etcd", default="http://127.0.0.1:23790", help="etcd URL")
+    rec.set_defaults(func=_reconcile)
 
     image = sub.add_parser("image", help="ship images to minions (no registry needed)")
     image_sub = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")

@@ -59,19 +59,28 @@ class MinionWorker:
         self._services_cache: dict[str, list[dict]] = {}
 
     # -- one pass ------------------------------------------------------------------------------
-    def sync(self) -> Observed:
-        """One full pass. Raises TemporaryError when the minion cannot be reached."""
+    def sync(self) -> list:
+        """One full pass; returns the actions it carried out. Raises TemporaryError when the
+        minion cannot be reached."""
         self._heartbeat()
         observed = self.observer.observe()
         pods = self._pods()
-        actions = plan.plan(self.name, pods, observed, self.clock(), self.state.image_problems)
+        actions = self.plan(observed, pods)
         if actions:
             self._services_cache.clear()
             by_uid = {p["metadata"]["uid"]: p for p in pods}
             self.executor.run(actions, by_uid, observed)
             observed = self.observer.observe()
         self._write_statuses(pods, observed)
-        return observed
+        return actions
+
+    def plan(self, observed: Observed, pods: list[dict]) -> list:
+        """What a pass would do now (also for `reconcile --check`)."""
+        return plan.plan(self.name, pods, observed, self.clock(), self.state.image_problems)
+
+    def check(self) -> list:
+        """The actions a pass would take, doing nothing (no heartbeat, no status)."""
+        return self.plan(self.observer.observe(), self._pods())
 
     def _pods(self) -> list[dict]:
         listed = self.api.list(Target("pods"), Query(field_selector=f"spec.nodeName={self.name}"))
