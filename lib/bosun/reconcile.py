@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             lock.release()
     finally:
         for worker in workers:
-            worker.close()
+            worker.close(wait=True)
 
 
 def _once(api: Api, store: Store, workers: list[MinionWorker]) -> int:

@@ -294,6 +294,8 @@ class Api:
             return old
         if target.resource == "namespaces":
             self._delete_namespace_contents(target.name)
+        if options.get("propagationPolicy") == "Orphan" or options.get("orphanDependents"):
+            self._orphan_dependents(old)
         deleted = self._store_call(target.resource, target.name, self.store.delete, key,
                                    options.get("preconditions", {}).get("resourceVersion"))
         self.allocator.release(target.resource, deleted)
@@ -309,6 +311,21 @@ class Api:
             except NotFound:
                 pass  # someone else deleted it meanwhile: the collection is gone either way
         return listed
+
+    def _orphan_dependents(self, owner: dict) -> None:
+        """`--cascade=orphan`: the owner's pods lose their ownerReference to it, so the garbage
+        collector leaves them alone once the owner is gone."""
+        uid, namespace = owner["metadata"]["uid"], owner["metadata"].get("namespace")
+        pods = self.list(Target("pods", namespace), Query())["items"]
+        for pod in pods:
+            refs = pod["metadata"].get("ownerReferences") or []
+            if any(ref.get("uid") == uid for ref in refs):
+                patch = {"metadata": {"ownerReferences": [{"$patch": "delete", "uid": uid}]}}
+                try:
+                    self.patch(Target("pods", namespace, pod["metadata"]["name"]),
+                               patchtypes.STRATEGIC, patch, Query())
+                except NotFound:
+                    pass
 
     def _delete_namespace_contents(self, namespace: str) -> None:
         for resource, info in registry.RESOURCES.items():

@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from bosun.errors import BosunError, TemporaryError
@@ -36,6 +38,7 @@ from bosun.minion.errors import DockerNotFound
 log = logging.getLogger(__name__)
 
 POD_FILES = "/var/lib/bosun/pods"
+TEARDOWN_WORKERS = 8
 _UID = re.compile(r"^[0-9a-f-]{8,64}$")
 
 
@@ -58,14 +61,30 @@ class Executor:
         self.services = services  # namespace -> its services, for the service env vars
         self.state = state
         self.clock = clock
+        self.done: Callable[[], None] = lambda: None  # called when a background job ends
+        self._background = ThreadPoolExecutor(TEARDOWN_WORKERS,
+                                              thread_name_prefix=f"teardown-{minion.name}")
+        self._jobs: set[str] = set()
+        self._jobs_lock = threading.Lock()
 
     def run(self, actions: list[Action], pods: dict[str, dict], observed: Observed) -> int:
         """Do the actions; returns how many failed. Raises TemporaryError if the minion went
-        away (the rest of the pass is pointless)."""
+        away (the rest of the pass is pointless).
+
+        Tearing down a pod that is gone (stop with its grace period, remove, delete its files)
+        runs in the background, one job per pod: a container that ignores SIGTERM must not hold
+        up every other pod of the minion for its grace period.
+        """
+        teardown: dict[str, list[Action]] = {}
+        for action in actions:
+            if action.pod_uid not in pods:
+                teardown.setdefault(action.pod_uid, []).append(action)
+        for uid, steps in teardown.items():
+            self._tear_down_later(uid, steps, observed)
         failed_pods: set[str] = set()
         failures = 0
         self.state.started_infra.clear()
-        for action in actions:
+        for action in (a for a in actions if a.pod_uid in pods):
             if action.pod_uid in failed_pods:
                 continue
             try:
@@ -80,6 +99,29 @@ class Executor:
                 if pod is not None and not isinstance(error, _Handled):
                     self.recorder.warning(pod, "Failed", str(error))
         return failures
+
+    def _tear_down_later(self, uid: str, steps: list[Action], observed: Observed) -> None:
+        with self._jobs_lock:
+            if uid in self._jobs:
+                return  # already on its way out
+            self._jobs.add(uid)
+
+        def job() -> None:
+            try:
+                for step in steps:
+                    self._do(step, None, observed)
+            except BosunError as error:
+                log.warning("%s: tearing down pod %s: %s", self.minion.name, uid, error)
+            finally:
+                with self._jobs_lock:
+                    self._jobs.discard(uid)
+                self.done()
+
+        self._background.submit(job)
+
+    def close(self, wait: bool = False) -> None:
+        """Stop taking jobs; with wait, let the running teardowns finish first."""
+        self._background.shutdown(wait=wait, cancel_futures=not wait)
 
     def _do(self, action: Action, pod: dict | None, observed: Observed) -> None:
         handler = {

@@ -54,6 +54,7 @@ class MinionWorker:
         self.executor = Executor(self.minion, self.observer, self.recorder, self._services,
                                  self.state, clock)
         self.wake = threading.Event()
+        self.executor.done = self.wake.set  # a finished teardown: look again
         self.facts = None
         self._facts_at = 0.0
         self._services_cache: dict[str, list[dict]] = {}
@@ -164,7 +165,9 @@ class MinionWorker:
     def _update_event(self, namespace: str, name: str, event: dict) -> dict:
         return self.api.update(Target("events", namespace, name), event, Query())[0]
 
-    def close(self) -> None:
+    def close(self, wait: bool = False) -> None:
+        """Drop the connection; with wait, after the pod teardowns under way are done."""
+        self.executor.close(wait)
         self.minion.close()
 
 
