@@ -70,8 +70,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _once(api: Api, store: Store, workers: list[MinionWorker]) -> int:
-    converged = ControllerManager(store, build_loops(api)).run_once()
+    loops = build_loops(api)
+    converged = ControllerManager(store, loops).run_once()
     results = _kubelet_pass(workers, check=False)
+    for loop in loops:  # what follows pod IPs, now that the kubelet has written them
+        if loop.name == "endpoints":
+            converged[loop.name] = loop.run() and converged[loop.name]
     errors = {name: r for name, r in results.items() if isinstance(r, Exception)}
     acted = {name: r for name, r in results.items() if isinstance(r, list) and r}
     for name, actions in sorted(acted.items()):
