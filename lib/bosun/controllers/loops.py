@@ -149,7 +149,15 @@ def nodelifecycle_pass(api, recorder: EventRecorder, options: ControllerOptions)
         except (Conflict, NotFound):
             continue
         _say(recorder, action.event())
-    return not any(isinstance(a, nodelifecycle.Evict) for a in actions)
+    # A minion not Ready has evictions coming: look again soon rather than at the next resync,
+    # so its pods move close to the timeout.
+    return not any(isinstance(a, nodelifecycle.Evict) for a in actions) and all(
+        _ready(node) for node in nodes)
+
+
+def _ready(node: dict) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _node_action(api, action) -> None:

@@ -63,8 +63,8 @@ class MinionWorker:
     def sync(self) -> list:
         """One full pass; returns the actions it carried out. Raises TemporaryError when the
         minion cannot be reached."""
-        self._heartbeat()
         observed = self.observer.observe()
+        self._heartbeat()  # only once the minion answered: a heartbeat says it is alive
         pods = self._pods()
         actions = self.plan(observed, pods)
         if actions:
