@@ -30,7 +30,9 @@ SERVE_LOG: list = []  # the lab's serve log, shown when a wait times out
 def v1(lab):
     SERVE_LOG[:] = [lab.spec.api_dir / "serve.log"]
     api_client = config.new_client_from_config(str(lab.spec.kubeconfig))
-    yield client.CoreV1Api(api_client)
+    core = client.CoreV1Api(api_client)
+    yield core
+    core.delete_collection_namespaced_pod(NS, label_selector="test=kubelet")
     api_client.close()
 
 

@@ -34,7 +34,13 @@ def quiet_lab(lab):
                  "serve to stop")
     store = Store(lab.spec.etcd_client_url)
     wait_for(lambda: store.lock_holder(LOCK_NAME) is None, 15, "the leader lock to be freed")
-    yield lab, Api(store), store
+    api = Api(store)
+    # A clean slate: what other modules left (a pod whose image is missing, say) would keep
+    # the cluster from converging, which is what these tests look at.
+    for resource in ("replicationcontrollers", "services", "pods"):
+        api.delete_collection(Target(resource, "default"), Query(), {})
+    reconcile(lab)
+    yield lab, api, store
     build.ensure_api_server(lab.spec)
 
 

@@ -22,6 +22,7 @@ from bosun.kubelet import nodes, plan, status
 from bosun.kubelet.execute import Executor, MinionState
 from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_UID, Observed
 from bosun.kubelet.observe import Observer
+from bosun.kubelet.proxyworker import ProxyRefused, ProxyWorker
 from bosun.minion import Minion
 from bosun.minion import containers as docker_ops
 from bosun.objects.status import ApiError, BadRequest, Conflict, NotFound
@@ -55,6 +56,8 @@ class MinionWorker:
                                  self.state, clock)
         self.wake = threading.Event()
         self.executor.done = self.wake.set  # a finished teardown: look again
+        self.proxy = ProxyWorker(self.minion, self.recorder,
+                                 lambda: self.api.read("nodes", None, self.name))
         self.facts = None
         self._facts_at = 0.0
         self._services_cache: dict[str, list[dict]] = {}
@@ -73,7 +76,17 @@ class MinionWorker:
             self.executor.run(actions, by_uid, observed)
             observed = self.observer.observe()
         self._write_statuses(pods, observed)
-        return actions
+        return actions + self._proxy_pass()
+
+    def _proxy_pass(self) -> list:
+        """The minion's service proxy after its pods (endpoints follow pod IPs)."""
+        services = self.api.list(Target("services"), Query())["items"]
+        endpoints = self.api.list(Target("endpoints"), Query())["items"]
+        try:
+            return self.proxy.sync(services, endpoints)
+        except ProxyRefused as error:
+            log.warning("%s", error)  # the event is recorded; the old config keeps serving
+            return []
 
     def plan(self, observed: Observed, pods: list[dict]) -> list:
         """What a pass would do now (also for `reconcile --check`)."""
@@ -187,6 +200,8 @@ class Kubelet:
             self._spawn(f"kubelet-{name}", self._run_worker, worker)
             self._spawn(f"docker-events-{name}", self._follow_docker, worker)
         self._spawn("kubelet-pod-watch", self._follow_pods)
+        for resource in ("services", "endpoints"):
+            self._spawn(f"kubelet-{resource}-watch", self._follow_all, resource)
 
     def _spawn(self, name: str, target, *args) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -232,6 +247,22 @@ class Kubelet:
                 log.info("%s: docker events ended: %s", worker.name, error)
             except Exception:
                 log.exception("%s: docker events crashed", worker.name)
+            self.stopping.wait(RETRY_SECONDS)
+
+    def _follow_all(self, resource: str) -> None:
+        """Wake every minion's worker on a change of `resource` (the proxy runs everywhere)."""
+        while not self.stopping.is_set():
+            try:
+                revision = self.api.store.current_revision()
+                with self.api.store.watch(f"/registry/{resource}/", revision) as stream:
+                    self._streams[resource] = stream
+                    for _event in stream:
+                        for worker in self.workers.values():
+                            worker.wake.set()
+            except (store_errors.StoreError, BosunError) as error:
+                log.info("%s watch ended (%s); watching again", resource, error)
+            except Exception:
+                log.exception("%s watch crashed", resource)
             self.stopping.wait(RETRY_SECONDS)
 
     def _follow_pods(self) -> None:

@@ -36,6 +36,7 @@ from bosun.lab.system import (
     wait_for,
 )
 
+SERVICE_NETWORK = "10.0.0.0/24"  # serve's default --service-cidr
 SSHD = "sshd"
 DOCKERD = "dockerd"
 ETCD = "etcd"
@@ -166,6 +167,10 @@ def _ensure_minion_network(spec: LabSpec, minion: MinionSpec) -> None:
     for other in spec.all_minions():
         if other.index != minion.index:
             run(["ip", "-n", ns, "route", "replace", other.pod_cidr, "via", other.address])
+    # Service VIPs are routed out of eth0 so that a minion's own connections to one pass the
+    # routing decision and reach the nat OUTPUT hook (Bosun's REDIRECT); real hosts have a
+    # default route for that.
+    run(["ip", "-n", ns, "route", "replace", SERVICE_NETWORK, "dev", "eth0"])
     # The host reaches every pod subnet through its minion.
     run(["ip", "route", "replace", minion.pod_cidr, "via", minion.address, "dev",
          spec.host_veth])

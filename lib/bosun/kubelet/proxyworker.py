@@ -1,0 +1,109 @@
+"""The service proxy on one minion: haproxy.cfg and Bosun's iptables chain, kept as rendered.
+
+Observe (one SSH exec reads haproxy.cfg, `iptables-save -t nat` and whether haproxy runs),
+render (bosun.proxy, pure), plan (pure), act: a changed config is uploaded to a temp file,
+checked with `haproxy -c`, renamed into place and reloaded gracefully (-sf); rules are checked
+with `iptables-restore --test` and loaded with --noflush into Bosun's chain only. Anything that
+fails validation is not installed: the old config keeps serving and a Warning event says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bosun.errors import BosunError
+from bosun.events import EventRecorder
+from bosun.minion import Minion
+from bosun.proxy.haproxy import (
+    HAPROXY_CFG,
+    PIDFILE,
+    check_argv,
+    read_local_ports,
+    reload_argv,
+    start_argv,
+)
+from bosun.proxy.iptables import restore_argv
+from bosun.proxy.model import ProxyMinion
+from bosun.proxy.plan import (
+    ApplyIptables,
+    HookChains,
+    ReloadHaproxy,
+    StartHaproxy,
+    WriteHaproxy,
+)
+from bosun.proxy.plan import plan as plan_proxy
+from bosun.proxy.render import ProxyConfig, render
+
+SEPARATOR = "----bosun-proxy-observe----"
+# Fixed text: no value from any object reaches this script.
+OBSERVE_SCRIPT = (
+    f"cat {HAPROXY_CFG} 2>/dev/null; echo {SEPARATOR}; "
+    f"iptables-save -t nat; echo {SEPARATOR}; "
+    f"if [ -s {PIDFILE} ] && kill -0 $(cat {PIDFILE}) 2>/dev/null; "
+    f"then cat {PIDFILE}; fi"
+)
+STAGED = f"{HAPROXY_CFG}.bosun-new"
+
+
+class ProxyRefused(BosunError):
+    """A rendered config failed validation on the minion; the old one stays."""
+
+
+class ProxyWorker:
+    def __init__(self, minion: Minion, recorder: EventRecorder,
+                 node: Callable[[], dict]) -> None:
+        self.minion = minion
+        self.recorder = recorder
+        self.node = node  # () -> the Node object, for events
+        self.last_skipped: list[str] = []
+
+    def observe(self) -> tuple[str | None, str, list[int]]:
+        """(haproxy.cfg or None, iptables-save -t nat, pids of the running haproxy)."""
+        out = self.minion.check(["sh", "-c", OBSERVE_SCRIPT]).text
+        config, iptables, pids = out.split(SEPARATOR + "\n")
+        return (config or None), iptables, [int(p) for p in pids.split()]
+
+    def sync(self, services: list[dict], endpoints: list[dict]) -> list:
+        """One pass; returns the actions carried out. Raises ProxyRefused (after an event) when
+        the minion rejected the config, MinionUnreachable when it cannot be reached."""
+        config, iptables, pids = self.observe()
+        rendered = render(services, endpoints, ProxyMinion(self.minion.name),
+                          read_local_ports(config) if config else None)
+        self._report_skipped(rendered)
+        actions = plan_proxy(rendered, config, iptables, haproxy_running=bool(pids))
+        for action in actions:
+            self._do(action, pids)
+        return actions
+
+    def _report_skipped(self, rendered: ProxyConfig) -> None:
+        if rendered.skipped and rendered.skipped != self.last_skipped:
+            self.recorder.warning(self.node(), "ProxySkipped", "; ".join(rendered.skipped))
+        self.last_skipped = list(rendered.skipped)
+
+    def _do(self, action, pids: list[int]) -> None:
+        if isinstance(action, WriteHaproxy):
+            self.minion.check(["mkdir", "-p", HAPROXY_CFG.rsplit("/", 1)[0]])
+            self.minion.upload(STAGED, action.text.encode(), 0o644)
+            self._validated(check_argv(STAGED), None, "haproxy -c refused the new haproxy.cfg")
+            self.minion.check(["mv", "-f", STAGED, HAPROXY_CFG])
+        elif isinstance(action, StartHaproxy):
+            self.minion.check(start_argv())
+        elif isinstance(action, ReloadHaproxy):
+            self.minion.check(reload_argv(pids))
+        elif isinstance(action, ApplyIptables):
+            text = action.text.encode()
+            self._validated(restore_argv(test=True), text,
+                            "iptables-restore --test refused Bosun's service rules")
+            self.minion.check(restore_argv(), stdin=text)
+        elif isinstance(action, HookChains):
+            for rule in action.rules:
+                if self.minion.run(rule.check_argv()).exit_code == 1:
+                    self.minion.check(rule.insert_argv())
+
+    def _validated(self, argv: list[str], stdin: bytes | None, what: str) -> None:
+        done = self.minion.run(argv, stdin=stdin)
+        if done.exit_code != 0:
+            why = done.stderr.decode(errors="replace").strip()[-500:]
+            self.recorder.warning(self.node(), "FailedProxyConfig",
+                                  f"{what}; the running config stays: {why}")
+            raise ProxyRefused(f"{self.minion.name}: {what}: {why}")
