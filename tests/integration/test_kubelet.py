@@ -80,13 +80,22 @@ def running(v1, name: str):
     return wait_for(check, 60, f"pod {name} Running and Ready")
 
 
-def http_get(ip: str, port: int = 80) -> str:
-    with socket.create_connection((ip, port), timeout=3) as conn:
-        conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while chunk := conn.recv(4096):
-            data += chunk
-    return data.decode()
+def http_get(ip: str, port: int = 80, wait: float = 10) -> str:
+    """GET / from ip:port; a container counts as running (no readiness probe) a moment before
+    its server listens, so a refused connection is tried again for a while."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with socket.create_connection((ip, port), timeout=3) as conn:
+                conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                data = b""
+                while chunk := conn.recv(4096):
+                    data += chunk
+            return data.decode()
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def containers_of(fleet, node: str, uid: str) -> list[dict]:

@@ -4,7 +4,6 @@ Docker, and pods on one minion reachable by pod IP from containers on the others
 from __future__ import annotations
 
 import ipaddress
-import socket
 import subprocess
 
 import pytest
@@ -13,6 +12,8 @@ from bosun.lab import status
 from bosun.lab.build import SSHD, ensure_sshd
 from bosun.lab.system import running_pid, stop_pid
 from bosun.minion import ChangedHostKey, Fleet, Minion
+
+from .test_kubelet import http_get
 
 PAGE = "page-of-{name}"
 # busybox httpd serving a page that names the minion it runs on.
@@ -69,19 +70,9 @@ def test_pods_reach_pods_on_other_minions_by_pod_ip(lab, fleet, web_pods):
         assert PAGE.format(name=server) in page
 
 
-def _http_get(ip: str) -> str:
-    """GET / from ip:80, straight from this machine (the lab routes it pod subnets)."""
-    with socket.create_connection((ip, 80), timeout=3) as conn:
-        conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        reply = b""
-        while chunk := conn.recv(4096):
-            reply += chunk
-    return reply.decode()
-
-
 def test_this_machine_reaches_pods_directly(lab, web_pods):
     for minion in lab.minions:
-        assert PAGE.format(name=minion.name) in _http_get(web_pods[minion.name])
+        assert PAGE.format(name=minion.name) in http_get(web_pods[minion.name])
 
 
 def test_lab_status_reports_every_minion(lab, capsys):
@@ -144,6 +135,6 @@ def test_image_default_command_serves_its_page_and_applets_are_on_path(fleet):
     try:
         ip = minion.check(["docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}",
                            "lab-default"]).stdout.decode().strip()
-        assert "bosun/busybox:1" in _http_get(ip)
+        assert "bosun/busybox:1" in http_get(ip)
     finally:
         minion.run(["docker", "rm", "-f", "lab-default"])
