@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,9 +108,3 @@ def reexec_in_venv(argv: list[str]) -> None:
         raise SystemExit("bosun is not set up here yet: run ./orchestrator.py setup first")
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *argv])
 
-
-def which_or_die(program: str) -> str:
-    found = shutil.which(program)
-    if not found:
-        raise SystemExit(f"{program} not found: run ./orchestrator.py setup first")
-    return found

@@ -18,6 +18,7 @@ from bosun.controllers.manager import Loop
 from bosun.events import EventRecorder
 from bosun.objects.status import ApiError, Conflict, NotFound
 from bosun.scheduler import binder
+from bosun.scheduler.binder import all_of
 
 
 def recorder_for(api, component: str) -> EventRecorder:
@@ -32,10 +33,6 @@ def scheduler_loop(api) -> Loop:
     recorder = recorder_for(api, "default-scheduler")
     return Loop("scheduler", lambda: binder.schedule_pass(api, recorder).converged,
                 watches=("pods", "nodes"))
-
-
-def _all(api, resource: str) -> list[dict]:
-    return api.list(Target(resource), Query())["items"]
 
 
 def _say(recorder: EventRecorder, event) -> None:
@@ -71,8 +68,8 @@ def _carry_out(api, recorder: EventRecorder, action) -> str | None:
 
 def replication_pass(api, recorder: EventRecorder) -> bool:
     """Every RC to its replica count; pods of deleted RCs removed (background cascade)."""
-    pods = _all(api, "pods")  # pods before RCs: an RC made in between keeps its new pods
-    rcs = _all(api, "replicationcontrollers")
+    pods = all_of(api, "pods")  # pods before RCs: an RC made in between keeps its new pods
+    rcs = all_of(api, "replicationcontrollers")
     converged = True
     for rc in rcs:
         planned = replication.plan(rc, pods, api.now())
@@ -81,7 +78,7 @@ def replication_pass(api, recorder: EventRecorder) -> bool:
         status = planned.status
         if planned.changes or planned.claims or errors:
             converged = False
-            fresh = _all(api, "pods")
+            fresh = all_of(api, "pods")
             status = replication.plan(rc, fresh, api.now(), errors).status
         if status is not None:
             _write_rc_status(api, rc, status.status)
@@ -108,9 +105,9 @@ def replication_loop(api) -> Loop:
 
 def endpoints_pass(api, recorder: EventRecorder) -> bool:
     """One Endpoints per service with a selector: ready pods' addresses, written on change."""
-    pods, services = _all(api, "pods"), _all(api, "services")
+    pods, services = all_of(api, "pods"), all_of(api, "services")
     current = {(e["metadata"]["namespace"], e["metadata"]["name"]): e
-               for e in _all(api, "endpoints")}
+               for e in all_of(api, "endpoints")}
     for service in services:
         key = (service["metadata"]["namespace"], service["metadata"]["name"])
         action = endpoints.plan(service, pods, current.get(key))
@@ -140,7 +137,7 @@ def endpoints_pass(api, recorder: EventRecorder) -> bool:
 
 def nodelifecycle_pass(api, recorder: EventRecorder, options: ControllerOptions) -> bool:
     """Minions that stopped answering turn Unknown; after the timeout their pods go."""
-    pods, nodes = _all(api, "pods"), _all(api, "nodes")
+    pods, nodes = all_of(api, "pods"), all_of(api, "nodes")
     actions = nodelifecycle.plan(nodes, pods, api.now(), options.node_grace,
                                  options.eviction_timeout)
     for action in actions:

@@ -36,17 +36,18 @@ def pending(pods: list[dict]) -> list[dict]:
             and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
 
 
-def _all(api, resource: str) -> list[dict]:
+def all_of(api, resource: str) -> list[dict]:
+    """Every object of `resource` in every namespace, read through the in-process API."""
     return api.list(Target(resource), Query())["items"]
 
 
 def schedule_pass(api, recorder: EventRecorder) -> PassResult:
     """Bind what can be bound. Raises ApiError only when the cluster cannot be read."""
-    pods = _all(api, "pods")
+    pods = all_of(api, "pods")
     waiting = pending(pods)
     if not waiting:
         return PassResult(0, 0, 0)
-    nodes, services, rcs = _all(api, "nodes"), _all(api, "services"), _all(
+    nodes, services, rcs = all_of(api, "nodes"), all_of(api, "services"), all_of(
         api, "replicationcontrollers")
     waiting.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""),
                                 p["metadata"]["name"]))
