@@ -14,11 +14,12 @@ from bosun.api.paths import Target
 from bosun.api.query import Query
 from bosun.objects import subresources as shapes
 from bosun.objects import validation
-from bosun.objects.status import MethodNotAllowed, NotFound
+from bosun.objects.status import Conflict, MethodNotAllowed, NotFound
 
 if TYPE_CHECKING:
     from bosun.api.rest import Api
 
+PATCH_RETRIES = 5
 STATUS_RESOURCES = frozenset({"pods", "services", "replicationcontrollers", "nodes",
                               "namespaces"})
 
@@ -85,7 +86,17 @@ def update_scale(api: Api, target: Target, body: dict, query: Query) -> dict:
 
 def patch_scale(api: Api, target: Target, patch_type: str, patch: object,
                 query: Query) -> dict:
+    """Patch the Scale; like any patch, retried on a concurrent write (the replication
+    manager writes the RC's status all the time) unless the patch names a resourceVersion."""
     check_known(target)
-    rc = api.read(target.resource, target.namespace, target.name)
-    patched = patchtypes.apply(patch_type, "Scale", shapes.scale_of(rc), patch)
-    return _write_scale(api, target, rc, patched, query)
+    pinned = isinstance(patch, dict) and bool((patch.get("metadata") or {}).get(
+        "resourceVersion"))
+    for attempt in range(PATCH_RETRIES):
+        rc = api.read(target.resource, target.namespace, target.name)
+        patched = patchtypes.apply(patch_type, "Scale", shapes.scale_of(rc), patch)
+        try:
+            return _write_scale(api, target, rc, patched, query)
+        except Conflict:
+            if pinned or attempt == PATCH_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
