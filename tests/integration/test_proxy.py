@@ -1,17 +1,27 @@
 """Service proxying in the lab: a service VIP from every minion and every container rotates over
-pods on all minions; NodePort answers on every minion's address; Bosun's rules only."""
+pods on all minions; NodePort answers on every minion's address; Bosun's rules only; haproxy
+reloads lose no request; scaling or killing pods reaches every minion's haproxy.
+
+Requests go through `nc -w 2`: a request that fails (refused, reset, or sent to a pod that is
+gone: connect would wait longer than 2 s) prints nothing, so a missing answer is a lost request.
+"""
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
+import time
+import uuid
 from collections import Counter
 
 import pytest
 from kubernetes import client, config
 
 from bosun.minion import Fleet
+from bosun.proxy.haproxy import HAPROXY_CFG
 
-from .test_kubelet import NS, wait_for
+from .test_kubelet import NS, SERVE_LOG, wait_for
 
 FETCH = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {ip} {port} | tail -n 1"
 SERVE = "hostname > /www/index.html && exec httpd -f -p 8080 -h /www"
@@ -19,6 +29,7 @@ SERVE = "hostname > /www/index.html && exec httpd -f -p 8080 -h /www"
 
 @pytest.fixture(scope="module")
 def v1(lab):
+    SERVE_LOG[:] = [lab.spec.api_dir / "serve.log"]
     api_client = config.new_client_from_config(str(lab.spec.kubeconfig))
     yield client.CoreV1Api(api_client)
     api_client.close()
@@ -60,19 +71,48 @@ def _answers(minion, argv) -> Counter:
     return Counter(line for line in minion.check(argv, timeout=120).text.splitlines() if line)
 
 
+def _loop(vip: str, count: int = 30) -> str:
+    return f"for i in $(seq {count}); do {FETCH.format(ip=vip, port=80)}; done"
+
+
+def _all_answered(minion, argv, pods) -> Counter | None:
+    """The answers when all 30 requests were answered by exactly `pods`, else None."""
+    answers = _answers(minion, argv)
+    return answers if set(answers) == set(pods) and sum(answers.values()) == 30 else None
+
+
+def _rotated(minion, argv, pods) -> Counter | None:
+    """The answers when all 30 went round-robin over `pods` (10 each for 3), else None."""
+    answers = _all_answered(minion, argv, pods)
+    return answers if answers and max(answers.values()) - min(answers.values()) <= 1 else None
+
+
+def _servers(minion) -> set[str]:
+    """Pod IPs behind every listener of the minion's haproxy.cfg."""
+    config = minion.check(["cat", HAPROXY_CFG]).text
+    return set(re.findall(r"^\s+server (\S+):\d+ ", config, re.MULTILINE))
+
+
+def _pod_ips(v1) -> dict[str, str]:
+    """Ready echo pods: IP -> name."""
+    endpoints = v1.read_namespaced_endpoints("echo", NS)
+    return {a.ip: a.target_ref.name for s in endpoints.subsets or [] for a in s.addresses or []}
+
+
 def test_vip_rotates_over_pods_on_all_minions_from_minions_and_containers(lab, echo_service):
     service, pods = echo_service
     vip = service.spec.cluster_ip
     assert len(set(pods.values())) == 3, pods  # one pod per minion (spread)
-    loop = f"for i in $(seq 30); do {FETCH.format(ip=vip, port=80)}; done"
     with Fleet(lab.inventory.minions()) as fleet:
         for minion in fleet:
-            from_host = wait_for(lambda m=minion: (lambda c: c if set(c) == set(pods) else None)(
-                _answers(m, ["busybox", "sh", "-c", loop])), 30, f"the VIP from {minion.name}")
-            assert sum(from_host.values()) == 30
-            from_container = _answers(minion, ["docker", "run", "--rm", "bosun/busybox:1",
-                                               "sh", "-c", loop])
-            assert set(from_container) == set(pods) and sum(from_container.values()) == 30
+            # The proxy may still be catching up with the last endpoints change (a reload in
+            # the middle of the 30 restarts the rotation); once it has, every request is
+            # answered and they go round-robin over every pod.
+            wait_for(lambda m=minion: _rotated(m, ["busybox", "sh", "-c", _loop(vip)], pods),
+                     30, f"the VIP rotating from {minion.name}")
+            from_container = _rotated(minion, ["docker", "run", "--rm", "bosun/busybox:1",
+                                               "sh", "-c", _loop(vip)], pods)
+            assert from_container, f"requests from a container on {minion.name}"
 
 
 def test_node_port_answers_on_every_minion(lab, echo_service):
@@ -106,3 +146,84 @@ def test_users_own_rule_survives_a_rules_change(v1, lab, echo_service):
         finally:
             own[3] = "-D"
             minion.check(own)
+
+
+def _stream(minion, vip: str, stop_file: str, out: list) -> None:
+    """Requests to the VIP one after another until `stop_file` exists; one line per request."""
+    script = (f'while [ ! -e {stop_file} ]; do r=$({FETCH.format(ip=vip, port=80)}); '
+              'echo "got:$r"; done')
+    out.append(minion.check(["busybox", "sh", "-c", script], timeout=180).text.splitlines())
+
+
+def test_haproxy_reloads_during_a_steady_stream_lose_no_request(v1, lab, echo_service):
+    service, pods = echo_service
+    stop_file = f"/tmp/stop-stream-{uuid.uuid4().hex[:8]}"
+    with Fleet(lab.inventory.minions()[:1]) as stream_fleet, \
+            Fleet(lab.inventory.minions()[:1]) as fleet:
+        minion = fleet["minion-1"]
+        loop = ["busybox", "sh", "-c", _loop(service.spec.cluster_ip)]
+        wait_for(lambda: _all_answered(minion, loop, pods), 30, "the VIP from minion-1")
+        pid_before = minion.check(["cat", "/var/run/haproxy.pid"]).text.split()
+        out: list = []
+        streamer = threading.Thread(target=_stream, args=(
+            stream_fleet["minion-1"], service.spec.cluster_ip, stop_file, out))
+        streamer.start()
+        try:
+            for round_ in range(4):  # each new or deleted service port: a config change + reload
+                name = f"reload-{round_}"
+                extra = v1.create_namespaced_service(NS, {
+                    "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                    "spec": {"selector": {"app": "echo"},
+                             "ports": [{"port": 82, "targetPort": "http"}]}})
+                vip = extra.spec.cluster_ip
+                wait_for(lambda v=vip: v in minion.check(["cat", HAPROXY_CFG]).text, 30,
+                         f"service {name} in haproxy.cfg")
+                v1.delete_namespaced_service(name, NS)
+                wait_for(lambda v=vip: v not in minion.check(["cat", HAPROXY_CFG]).text, 30,
+                         f"service {name} gone from haproxy.cfg")
+        finally:
+            minion.check(["touch", stop_file])
+            streamer.join(timeout=60)
+            minion.check(["rm", "-f", stop_file])
+        pid_after = minion.check(["cat", "/var/run/haproxy.pid"]).text.split()
+    assert pid_after != pid_before  # haproxy really was reloaded meanwhile
+    lines = out[0]
+    answers = Counter(line.removeprefix("got:") for line in lines)
+    assert len(lines) >= 50, lines  # the stream ran across the reloads
+    assert set(answers) == set(pods), answers  # no empty answer: nothing was lost
+
+
+def _converge_every_minion(fleet, wanted: set[str], what: str) -> float:
+    """Seconds until every minion's haproxy has exactly the pod IPs `wanted`."""
+    started = time.monotonic()
+    for minion in fleet:
+        wait_for(lambda m=minion: _servers(m) == wanted, 30, f"{what} on {minion.name}")
+    return time.monotonic() - started
+
+
+def _only_live_pods_answer(fleet, vip: str, live: dict[str, str]) -> None:
+    for minion in fleet:
+        answers = _answers(minion, ["busybox", "sh", "-c", _loop(vip)])
+        assert sum(answers.values()) == 30 and set(answers) == set(live.values()), (
+            minion.name, answers)
+
+
+def test_killing_and_scaling_pods_update_every_minion(v1, lab, echo_service):
+    service, _ = echo_service
+    vip = service.spec.cluster_ip
+    with Fleet(lab.inventory.minions()) as fleet:
+        before = wait_for(lambda: (lambda ips: ips if len(ips) == 3 else None)(_pod_ips(v1)),
+                          60, "3 ready echo pods")
+        _converge_every_minion(fleet, set(before), "the 3 echo pods")
+        victim_ip, victim = sorted(before.items())[0]
+        v1.delete_namespaced_pod(victim, NS)
+        after = wait_for(lambda: (lambda ips: ips if len(ips) == 3 and victim_ip not in ips
+                                  else None)(_pod_ips(v1)), 60, "the killed pod's replacement")
+        _converge_every_minion(fleet, set(after), "the replacement pod")
+        _only_live_pods_answer(fleet, vip, after)
+
+        v1.patch_namespaced_replication_controller_scale("echo", NS, {"spec": {"replicas": 2}})
+        two = wait_for(lambda: (lambda ips: ips if len(ips) == 2 else None)(_pod_ips(v1)), 60,
+                       "2 ready echo pods")
+        _converge_every_minion(fleet, set(two), "scale to 2")
+        _only_live_pods_answer(fleet, vip, two)
