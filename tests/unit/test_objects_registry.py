@@ -32,11 +32,14 @@ def test_pods_entry_is_as_kubernetes_lists_it():
                   "verbs": ["get"]}),
     ("pods/binding", {"name": "pods/binding", "singularName": "", "namespaced": True,
                       "kind": "Binding", "verbs": ["create"]}),
+    ("pods/eviction", {"name": "pods/eviction", "singularName": "", "namespaced": True,
+                       "group": "policy", "version": "v1", "kind": "Eviction",
+                       "verbs": ["create"]}),
     ("namespaces/finalize", {"name": "namespaces/finalize", "singularName": "",
                              "namespaced": False, "kind": "Namespace", "verbs": ["update"]}),
     ("nodes/status", {"name": "nodes/status", "singularName": "", "namespaced": False,
                       "kind": "Node", "verbs": ["get", "patch", "update"]}),
-], ids=["rc-scale", "pod-log", "pod-binding", "ns-finalize", "node-status"])
+], ids=["rc-scale", "pod-log", "pod-binding", "pod-eviction", "ns-finalize", "node-status"])
 def test_subresource_entries(name, entry):
     assert _entries()[name] == entry
 

@@ -358,10 +358,15 @@ def test_pod_status_may_not_leave_a_terminal_phase():
                       "target": {"kind": "Node"}}, "target.name", fe.REQUIRED),
     ("pods/binding", {"metadata": {"name": "web", "namespace": "default"},
                       "target": {"kind": "Pod", "name": "x"}}, "target.kind", fe.NOT_SUPPORTED),
+    ("pods/eviction", {"metadata": {"name": "web"}, "deleteOptions": {
+        "propagationPolicy": "Later"}}, "deleteOptions.propagationPolicy", fe.NOT_SUPPORTED),
+    ("pods/eviction", {"metadata": {"name": "web"}, "deleteOptions": {"dryRun": ["All", "No"]}},
+     "deleteOptions.dryRun[1]", fe.NOT_SUPPORTED),
     ("replicationcontrollers/status", edit(created("replicationcontrollers", RC), ("status",),
                                            {"replicas": 1, "readyReplicas": 2}),
      "status.readyReplicas", fe.INVALID),
-], ids=["scale-negative", "binding-no-node", "binding-not-node", "rc-status-ready"])
+], ids=["scale-negative", "binding-no-node", "binding-not-node", "eviction-policy",
+        "eviction-dry-run", "rc-status-ready"])
 def test_subresource_bodies(resource, obj, field, reason):
     assert (field, reason) in {(c.field, c.reason) for c in causes_of(resource, obj)}
 
@@ -691,8 +696,9 @@ def test_any_field_of_a_valid_object_set_to_anything_only_raises_invalid(resourc
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON)
 def test_any_body_for_a_subresource_only_raises_invalid(body):
-    for resource in ("pods/status", "pods/binding", "replicationcontrollers/scale",
-                     "replicationcontrollers/status", "nodes/status", "namespaces/finalize"):
+    for resource in ("pods/status", "pods/binding", "pods/eviction",
+                     "replicationcontrollers/scale", "replicationcontrollers/status",
+                     "nodes/status", "namespaces/finalize"):
         _only_invalid(resource, body)
         _only_invalid(resource, {"metadata": {"name": "x"}, "spec": body, "status": body,
-                                 "target": body})
+                                 "target": body, "deleteOptions": body})

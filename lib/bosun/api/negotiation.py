@@ -1,4 +1,5 @@
-"""Content negotiation: request bodies in (JSON or YAML, capped), Tables or JSON out.
+"""Content negotiation: request bodies in (JSON or YAML, capped; protobuf only for the delete
+options kubectl's typed client sends), Tables or JSON out.
 
 Pure functions over header values and bytes; the HTTP layer calls them. A malformed body is a
 400 Status, never a 500.
@@ -10,7 +11,7 @@ import json
 
 import yaml
 
-from bosun.api import patchtypes
+from bosun.api import patchtypes, protobuf
 from bosun.objects.status import BadRequest, UnsupportedMediaType
 
 JSON = "application/json"
@@ -29,6 +30,8 @@ def decode_body(body: bytes, content_type: str | None) -> object:
     kind = media_type(content_type)
     if not body.strip():
         raise BadRequest("the request body is empty")
+    if kind == protobuf.PROTOBUF:
+        return protobuf.decode(body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -290,7 +290,7 @@ class Api:
         key = self._key(target.resource, target.namespace, target.name)
         old = self.read(target.resource, target.namespace, target.name)
         _check_preconditions(target, old, options)
-        if query.dry_run:
+        if query.dry_run or "All" in (options.get("dryRun") or ()):
             return old
         if target.resource == "namespaces":
             self._delete_namespace_contents(target.name)

@@ -1,4 +1,5 @@
-"""Subresources: pods/binding, replicationcontrollers/scale (autoscaling/v1 Scale), */status.
+"""Subresources: pods/binding, pods/eviction (policy/v1), replicationcontrollers/scale
+(autoscaling/v1 Scale), */status.
 
 Each reads the parent object, changes only what the subresource owns, and writes it back with
 the parent's resourceVersion, so a concurrent write is a 409 rather than a lost update.
@@ -14,7 +15,7 @@ from bosun.api.paths import Target
 from bosun.api.query import Query
 from bosun.objects import subresources as shapes
 from bosun.objects import validation
-from bosun.objects.status import Conflict, MethodNotAllowed, NotFound
+from bosun.objects.status import BadRequest, Conflict, MethodNotAllowed, NotFound
 
 if TYPE_CHECKING:
     from bosun.api.rest import Api
@@ -28,7 +29,7 @@ def check_known(target: Target) -> None:
     sub, resource = target.subresource, target.resource
     ok = (sub == "status" and resource in STATUS_RESOURCES) or (
         sub == "scale" and resource == "replicationcontrollers") or (
-        sub in ("binding", "log") and resource == "pods")
+        sub in ("binding", "eviction", "log") and resource == "pods")
     if not ok:
         raise NotFound.path()
 
@@ -45,9 +46,11 @@ def get(api: Api, target: Target) -> dict:
 
 def create(api: Api, target: Target, body: dict, query: Query) -> dict:
     check_known(target)
-    if target.subresource != "binding":
-        raise MethodNotAllowed(f"{target.resource}/{target.subresource}", "create")
-    return bind(api, target, body, query)
+    if target.subresource == "binding":
+        return bind(api, target, body, query)
+    if target.subresource == "eviction":
+        return evict(api, target, body, query)
+    raise MethodNotAllowed(f"{target.resource}/{target.subresource}", "create")
 
 
 def bind(api: Api, target: Target, binding: dict, query: Query) -> dict:
@@ -61,6 +64,24 @@ def bind(api: Api, target: Target, binding: dict, query: Query) -> dict:
     if not query.dry_run:
         api.store_update("pods", target.namespace, target.name, bound,
                          pod["metadata"]["resourceVersion"])
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "code": 201}
+
+
+def evict(api: Api, target: Target, eviction: dict, query: Query) -> dict:
+    """POST pods/NAME/eviction (what `kubectl drain` sends): delete the pod with the Eviction's
+    deleteOptions. Bosun has no PodDisruptionBudgets, so an eviction is never refused (429).
+    Raises BadRequest when the Eviction names another pod, NotFound, Conflict (preconditions)."""
+    meta = eviction.get("metadata") if isinstance(eviction.get("metadata"), dict) else {}
+    if meta.get("name") not in (None, target.name):
+        raise BadRequest("name in URL does not match name in Eviction object")
+    if meta.get("namespace") not in (None, target.namespace):
+        raise BadRequest("the namespace of the provided object does not match the namespace "
+                         "sent on the request")
+    validation.validate("pods/eviction", {**eviction, "metadata": {
+        **meta, "name": target.name, "namespace": target.namespace}})
+    options = eviction.get("deleteOptions") or {}
+    api.delete(Target("pods", target.namespace, target.name), query, options)
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
             "code": 201}
 

@@ -56,6 +56,7 @@ META_TYPES = frozenset({
     "DeleteOptions", "Preconditions",
 })
 AUTOSCALING_TYPES = frozenset({"Scale", "ScaleSpec", "ScaleStatus"})
+POLICY_TYPES = frozenset({"Eviction"})
 
 TYPES: dict[str, str] = {
     "AWSElasticBlockStoreVolumeSource": "fsType:s partition:i readOnly:b volumeID!:s",
@@ -160,6 +161,7 @@ TYPES: dict[str, str] = {
     ),
     "EventSeries": "count:i lastObservedTime:t",
     "EventSource": "component:s host:s",
+    "Eviction": "apiVersion:s deleteOptions:DeleteOptions kind:s metadata:ObjectMeta",
     "EvictionResponder": "name!:s priority!:i",
     "ExecAction": "command:[s]",
     "FCVolumeSource": "fsType:s lun:i readOnly:b targetWWNs:[s] wwids:[s]",

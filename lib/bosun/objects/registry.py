@@ -88,6 +88,7 @@ RESOURCES: dict[str, ResourceInfo] = {r.name: r for r in (
 SUBRESOURCES: dict[str, ResourceInfo] = {r.name: r for r in (
     ResourceInfo("pods/status", "Pod", True, STATUS_VERBS),
     ResourceInfo("pods/binding", "Binding", True, ("create",)),
+    ResourceInfo("pods/eviction", "Eviction", True, ("create",), group="policy"),
     ResourceInfo("pods/log", "Pod", True, ("get",)),
     ResourceInfo("replicationcontrollers/scale", "Scale", True, STATUS_VERBS, group="autoscaling"),
     ResourceInfo("replicationcontrollers/status", "ReplicationController", True, STATUS_VERBS),

@@ -20,6 +20,7 @@ from bosun.objects.fieldsets import (
     AUTOSCALING_TYPES,
     MERGE_KEYS,
     META_TYPES,
+    POLICY_TYPES,
     RETAIN_KEYS,
     TYPES,
 )
@@ -257,6 +258,8 @@ def openapi_name(type_name: str) -> str:
         return f"io.k8s.apimachinery.pkg.apis.meta.v1.{type_name}"
     if type_name in AUTOSCALING_TYPES:
         return f"io.k8s.api.autoscaling.v1.{type_name}"
+    if type_name in POLICY_TYPES:
+        return f"io.k8s.api.policy.v1.{type_name}"
     return f"io.k8s.api.core.v1.{type_name}"
 
 

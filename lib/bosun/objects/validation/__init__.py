@@ -29,6 +29,7 @@ from bosun.objects.validation.controllers import (
 )
 from bosun.objects.validation.pods import (
     validate_binding,
+    validate_eviction,
     validate_pod,
     validate_pod_spec,
     validate_pod_status,
@@ -41,6 +42,7 @@ VALIDATORS: dict[str, Validator] = {
     "pods": validate_pod,
     "pods/status": validate_pod_status,
     "pods/binding": validate_binding,
+    "pods/eviction": validate_eviction,
     "services": validate_service,
     "services/status": validate_service_status,
     "replicationcontrollers": validate_replication_controller,

@@ -82,6 +82,23 @@ def validate_binding(obj: dict, old: dict | None) -> list[FieldError]:
     return errs
 
 
+PROPAGATION_POLICIES = ("Orphan", "Background", "Foreground")
+
+
+def validate_eviction(obj: dict, old: dict | None) -> list[FieldError]:
+    """An Eviction posted to pods/NAME/eviction: only its deleteOptions matter."""
+    options = as_dict(obj.get("deleteOptions"))
+    errs = enum("deleteOptions.propagationPolicy", options.get("propagationPolicy"),
+                PROPAGATION_POLICIES)
+    for index, value in enumerate(options.get("dryRun") or ()):
+        if value != "All":
+            errs.append(fe.not_supported(f"deleteOptions.dryRun[{index}]", value, ("All",)))
+    grace = integer(options.get("gracePeriodSeconds"))
+    if grace is not None and grace < 0:
+        errs.append(fe.invalid("deleteOptions.gracePeriodSeconds", grace, NEGATIVE))
+    return errs
+
+
 def validate_pod_spec(spec: dict, path: str) -> list[FieldError]:
     """A pod's or template's spec: what runs (containers, volumes) and how (policies)."""
     volumes, errs = _volumes(spec.get("volumes"), f"{path}.volumes")
