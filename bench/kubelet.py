@@ -51,6 +51,7 @@ from bosun.api.paths import Target
 from bosun.api.query import Query
 from bosun.api.rest import Api
 from bosun.inventory import load_inventory
+from bosun.kubelet.cluster import ServiceView
 from bosun.kubelet.loop import MinionWorker
 from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_UID
 from bosun.kubelet.observe import parse_docker_time
@@ -474,7 +475,11 @@ def noop_sync(spec: LabSpec, passes: int, profile: bool | None) -> dict:
     stop_api_server(spec)
     store = Store(spec.etcd_client_url)
     api = Api(store)
-    workers = [MinionWorker(api, a) for a in load_inventory(spec.inventory_path).minions()]
+    # Shared as the Kubelet shares it: with no watch running here, it lists again every
+    # MAX_AGE_SECONDS, as a missed watch event would have it.
+    view = ServiceView(api)
+    workers = [MinionWorker(api, a, view=view)
+               for a in load_inventory(spec.inventory_path).minions()]
     try:
         with ThreadPoolExecutor(len(workers), thread_name_prefix="bench-kubelet") as pool:
             def one_pass(call: Callable[[MinionWorker], object] = MinionWorker.sync) -> float:

@@ -21,6 +21,7 @@ from bosun.controllers.loops import build_loops
 from bosun.controllers.manager import ControllerManager
 from bosun.errors import BosunError
 from bosun.inventory import load_inventory
+from bosun.kubelet.cluster import ServiceView
 from bosun.kubelet.loop import MinionWorker
 from bosun.store import Store
 
@@ -51,7 +52,8 @@ def _kubelet_pass(workers: list[MinionWorker], check: bool) -> dict[str, list | 
 def run(args: argparse.Namespace) -> int:
     store = Store(args.etcd)
     api = Api(store)
-    workers = [MinionWorker(api, a) for a in load_inventory(args.inventory).minions()]
+    view = ServiceView(api)  # one listing of services and endpoints for every minion's pass
+    workers = [MinionWorker(api, a, view=view) for a in load_inventory(args.inventory).minions()]
     try:
         if args.check:
             return _check(workers)

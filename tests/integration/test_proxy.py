@@ -19,7 +19,7 @@ import pytest
 from kubernetes import client, config
 
 from bosun.minion import Fleet
-from bosun.proxy.haproxy import HAPROXY_CFG
+from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE
 
 from .test_kubelet import NS, SERVE_LOG, wait_for
 
@@ -87,8 +87,11 @@ def _rotated(minion, argv, pods) -> Counter | None:
     return answers if answers and max(answers.values()) - min(answers.values()) <= 1 else None
 
 
-def _servers(minion) -> set[str]:
-    """Pod IPs behind every listener of the minion's haproxy.cfg."""
+def _servers(minion) -> set[str] | None:
+    """Pod IPs behind every listener of the minion's haproxy.cfg, once the haproxy serving it
+    started after it was written (its pidfile is newer); None before."""
+    if minion.run(["test", PIDFILE, "-nt", HAPROXY_CFG]).exit_code != 0:
+        return None
     config = minion.check(["cat", HAPROXY_CFG]).text
     return set(re.findall(r"^\s+server (\S+):\d+ ", config, re.MULTILINE))
 
@@ -163,7 +166,7 @@ def test_haproxy_reloads_during_a_steady_stream_lose_no_request(v1, lab, echo_se
         minion = fleet["minion-1"]
         loop = ["busybox", "sh", "-c", _loop(service.spec.cluster_ip)]
         wait_for(lambda: _all_answered(minion, loop, pods), 30, "the VIP from minion-1")
-        pid_before = minion.check(["cat", "/var/run/haproxy.pid"]).text.split()
+        pid_before = minion.check(["cat", PIDFILE]).text.split()
         out: list = []
         streamer = threading.Thread(target=_stream, args=(
             stream_fleet["minion-1"], service.spec.cluster_ip, stop_file, out))
@@ -185,7 +188,7 @@ def test_haproxy_reloads_during_a_steady_stream_lose_no_request(v1, lab, echo_se
             minion.check(["touch", stop_file])
             streamer.join(timeout=60)
             minion.check(["rm", "-f", stop_file])
-        pid_after = minion.check(["cat", "/var/run/haproxy.pid"]).text.split()
+        pid_after = minion.check(["cat", PIDFILE]).text.split()
     assert pid_after != pid_before  # haproxy really was reloaded meanwhile
     lines = out[0]
     answers = Counter(line.removeprefix("got:") for line in lines)

@@ -19,6 +19,7 @@ from bosun.api.rest import Api
 from bosun.errors import BosunError
 from bosun.events import EventRecorder
 from bosun.kubelet import nodes, plan, status
+from bosun.kubelet.cluster import ServiceView
 from bosun.kubelet.execute import Executor, MinionState
 from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_UID, Observed
 from bosun.kubelet.observe import Observer
@@ -31,6 +32,12 @@ from bosun.store import errors as store_errors
 log = logging.getLogger(__name__)
 
 RESYNC_SECONDS = 10.0
+# The Node's heartbeat, written when nothing else in its status changed (the node lifecycle
+# controller's grace period is 20 s; a worker wakes at least this often to beat).
+HEARTBEAT_SECONDS = 5.0
+# The proxy looks at its minion (config, rules, haproxy alive) when services or endpoints
+# changed, and at least this often (kube-proxy's iptables resync period is 30 s as well).
+PROXY_RESYNC_SECONDS = 30.0
 FACTS_SECONDS = 60.0
 RETRY_SECONDS = 2.0
 DIE_SETTLE_SECONDS = 0.4
@@ -43,8 +50,10 @@ def utcnow() -> datetime:
 class MinionWorker:
     """Everything the kubelet does for one minion."""
 
-    def __init__(self, api: Api, address, clock=utcnow) -> None:
+    def __init__(self, api: Api, address, clock=utcnow, view: ServiceView | None = None) -> None:
         self.api = api
+        # Without a view shared with watches (the Kubelet's), list on every pass.
+        self.view = view if view is not None else ServiceView(api, max_age=0.0)
         self.address = address
         self.name = address.name
         self.clock = clock
@@ -61,7 +70,10 @@ class MinionWorker:
                                  lambda: self.api.read("nodes", None, self.name))
         self.facts = None
         self._facts_at = 0.0
-        self._services_cache: dict[str, list[dict]] = {}
+        self._node_status: dict | None = None  # as last written by this worker
+        self._beat_at = float("-inf")
+        self._proxy_generation = 0  # the ServiceView listing the proxy was last synced to
+        self._proxy_at = float("-inf")
 
     # -- one pass ------------------------------------------------------------------------------
     def sync(self) -> list:
@@ -72,7 +84,6 @@ class MinionWorker:
         pods = self._pods()
         actions = self.plan(observed, pods)
         if actions:
-            self._services_cache.clear()
             by_uid = {p["metadata"]["uid"]: p for p in pods}
             self.executor.run(actions, by_uid, observed)
             observed = self.observer.observe()
@@ -80,14 +91,19 @@ class MinionWorker:
         return actions + self._proxy_pass()
 
     def _proxy_pass(self) -> list:
-        """The minion's service proxy after its pods (endpoints follow pod IPs)."""
-        services = self.api.list(Target("services"), Query())["items"]
-        endpoints = self.api.list(Target("endpoints"), Query())["items"]
+        """The minion's service proxy after its pods (endpoints follow pod IPs), when services
+        or endpoints changed since the last one or PROXY_RESYNC_SECONDS passed."""
+        listing = self.view.get()
+        due = time.monotonic() - self._proxy_at >= PROXY_RESYNC_SECONDS
+        if listing.generation == self._proxy_generation and not due:
+            return []
         try:
-            return self.proxy.sync(services, endpoints)
+            actions = self.proxy.sync(listing.services, listing.endpoints)
         except ProxyRefused as error:
             log.warning("%s", error)  # the event is recorded; the old config keeps serving
-            return []
+            actions = []
+        self._proxy_generation, self._proxy_at = listing.generation, time.monotonic()
+        return actions
 
     def plan(self, observed: Observed, pods: list[dict]) -> list:
         """What a pass would do now (also for `reconcile --check`)."""
@@ -102,10 +118,8 @@ class MinionWorker:
         return listed["items"]
 
     def _services(self, namespace: str) -> list[dict]:
-        if namespace not in self._services_cache:
-            listed = self.api.list(Target("services", namespace), Query())
-            self._services_cache[namespace] = listed["items"]
-        return self._services_cache[namespace]
+        """The namespace's services, for the containers' service variables."""
+        return self.view.get().services_in(namespace)
 
     def _write_statuses(self, pods: list[dict], observed: Observed) -> None:
         by_pod: dict[str, list] = {}
@@ -131,11 +145,24 @@ class MinionWorker:
 
     # -- the Node ------------------------------------------------------------------------------
     def _heartbeat(self) -> None:
+        """Write the Node's status when it changed or a beat is due; otherwise touch nothing
+        (no read either: the status this worker last wrote stands for the Node's)."""
         if self.facts is None or time.monotonic() - self._facts_at > FACTS_SECONDS:
             self.facts = self.minion.facts()
             self._facts_at = time.monotonic()
-        self._write_node(lambda previous: nodes.node_status(self.address, self.facts,
-                                                            self.clock(), previous))
+        if self._node_status is not None and self.heartbeat_due_in() > 0:
+            expected = nodes.node_status(self.address, self.facts, self.clock(),
+                                         self._node_status)
+            if nodes.same_but_heartbeat(expected, self._node_status):
+                return
+        written = self._write_node(lambda previous: nodes.node_status(
+            self.address, self.facts, self.clock(), previous))
+        if written is not None:
+            self._node_status, self._beat_at = written, time.monotonic()
+
+    def heartbeat_due_in(self) -> float:
+        """Seconds until the Node's next heartbeat is due (0 when it is)."""
+        return max(0.0, self._beat_at + HEARTBEAT_SECONDS - time.monotonic())
 
     def mark_unreachable(self, why: str) -> None:
         """Ready=Unknown with the reason (the node lifecycle controller takes it from there)."""
@@ -149,17 +176,20 @@ class MinionWorker:
                 condition["lastHeartbeatTime"] = ready.get("lastHeartbeatTime")
             return {**previous, "conditions": [condition]}
 
+        self._node_status = None  # the next pass that reaches the minion writes Ready again
         try:
             self._write_node(unknown)
         except BosunError as error:
             log.warning("%s: could not mark the node unreachable: %s", self.name, error)
 
-    def _write_node(self, make_status) -> None:
+    def _write_node(self, make_status) -> dict | None:
+        """Read the Node (create it if missing), write `make_status(old status)` if it differs;
+        the status the Node now has, or None when it could not be written."""
         try:
             node = self.api.read("nodes", None, self.name)
         except NotFound:
             if self.facts is None:
-                return
+                return None
             pod_cidr = getattr(self.address, "pod_cidr", None)
             node, _ = self.api.create(Target("nodes"),
                                       nodes.node_object(self.address, self.facts, pod_cidr),
@@ -170,7 +200,8 @@ class MinionWorker:
                 self.api.update(Target("nodes", None, self.name, "status"),
                                 {**node, "status": new_status}, Query())
             except Conflict:
-                pass  # someone else wrote it (cordon, say): the next beat writes again
+                return None  # someone else wrote it (cordon, say): the next pass writes again
+        return new_status
 
     # -- events through the API ----------------------------------------------------------------
     def _create_event(self, namespace: str, event: dict) -> dict:
@@ -190,7 +221,8 @@ class Kubelet:
 
     def __init__(self, api: Api, addresses: Iterable, resync: float = RESYNC_SECONDS) -> None:
         self.api = api
-        self.workers = {a.name: MinionWorker(api, a) for a in addresses}
+        self.view = ServiceView(api)
+        self.workers = {a.name: MinionWorker(api, a, view=self.view) for a in addresses}
         self.resync = resync
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -225,7 +257,7 @@ class Kubelet:
             try:
                 worker.sync()
                 delay = RETRY_SECONDS
-                wait = self.resync
+                wait = min(self.resync, max(worker.heartbeat_due_in(), 0.1))
             except (BosunError, ApiError) as error:
                 log.warning("%s: sync failed: %s", worker.name, error)
                 worker.mark_unreachable(f"Bosun cannot reach the minion: {error}")
@@ -262,14 +294,19 @@ class Kubelet:
                 revision = self.api.store.current_revision()
                 with self.api.store.watch(f"/registry/{resource}/", revision) as stream:
                     self._streams[resource] = stream
+                    self._services_changed()  # whatever happened while no watch was open
                     for _event in stream:
-                        for worker in self.workers.values():
-                            worker.wake.set()
+                        self._services_changed()
             except (store_errors.StoreError, BosunError) as error:
                 log.info("%s watch ended (%s); watching again", resource, error)
             except Exception:
                 log.exception("%s watch crashed", resource)
             self.stopping.wait(RETRY_SECONDS)
+
+    def _services_changed(self) -> None:
+        self.view.changed()
+        for worker in self.workers.values():
+            worker.wake.set()
 
     def _follow_pods(self) -> None:
         """Wake the worker of every minion a pod change concerns."""

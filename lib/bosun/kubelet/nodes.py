@@ -88,3 +88,12 @@ def node_status(address, facts, now: datetime, previous_status: dict | None) -> 
                                        now, previous_ready)],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
     }
+
+
+def same_but_heartbeat(status: dict, previous: dict) -> bool:
+    """True when two Node statuses differ at most in their conditions' lastHeartbeatTime."""
+    def without_beats(value: dict) -> dict:
+        conditions = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"}
+                      for c in value.get("conditions") or []]
+        return {**value, "conditions": conditions}
+    return without_beats(status) == without_beats(previous)
