@@ -1,5 +1,6 @@
 """Real kubectl cordon, drain and uncordon against `orchestrator.py serve`: drain evicts through
-pods/NAME/eviction (policy/v1), or deletes with protobuf DeleteOptions when told not to evict.
+pods/NAME/eviction (policy/v1), or deletes with protobuf DeleteOptions when told not to evict;
+and `orchestrator.py cordon|uncordon|drain` side by side with it.
 
 No kubelet or controllers run here (serve without an inventory), so pods are plain objects bound
 to nodes by their manifests; the lab test (test_drain.py) shows pods really moving."""
@@ -7,9 +8,14 @@ to nodes by their manifests; the lab test (test_drain.py) shows pods really movi
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
+import subprocess
 
 import pytest
+
+from bosun import cli
 
 NODE = '{{"apiVersion": "v1", "kind": "Node", "metadata": {{"name": "{name}"}}}}'
 POD = """\
@@ -145,3 +151,59 @@ def test_eviction_checks_the_name_and_that_the_pod_exists(apiserver, node):
     status, body = apiserver.request("POST", path, {**mine, "deleteOptions": {}})
     assert (status, body["reason"], body["message"]) == (404, "NotFound",
                                                          'pods "ev-named" not found')
+
+
+def bosun(apiserver, *args: str) -> subprocess.CompletedProcess:
+    """orchestrator.py ARGS in this process, against the same server as kubectl."""
+    argv = [*args, "--kubeconfig", str(apiserver.kubeconfig)]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.parametrize(("cordoned", "args"), [
+    (False, ("cordon", "drain-node")), (True, ("cordon", "drain-node")),
+    (True, ("uncordon", "drain-node")), (False, ("uncordon", "drain-node")),
+    (False, ("cordon", "no-such-node")),
+], ids=["cordon", "cordon-again", "uncordon", "uncordon-again", "missing"])
+def test_bosun_cordon_and_uncordon_print_what_kubectl_prints(apiserver, node, cordoned, args):
+    printed = []
+    for run in (lambda: apiserver.kubectl(*args, check=False), lambda: bosun(apiserver, *args)):
+        apiserver.kubectl("cordon" if cordoned else "uncordon", node)
+        done = run()
+        printed.append((done.returncode, done.stdout, done.stderr))
+        if args[1] == node:
+            assert unschedulable(apiserver, node) is (args[0] == "cordon")
+    assert printed[1] == printed[0]
+
+
+def test_bosun_drain_evicts_as_kubectl_does(apiserver, node):
+    outputs = []
+    for run in (lambda: apiserver.kubectl("drain", node, "--force", "--timeout", "20s"),
+                lambda: bosun(apiserver, "drain", node, "--force", "--timeout", "20s")):
+        apiserver.kubectl("uncordon", node)
+        for name in ("same-a", "same-b"):
+            apiserver.kubectl("apply", "-f", "-", stdin=pod(name, node))
+        apiserver.kubectl("apply", "-f", "-", stdin=pod("same-bare", node, owned=False))
+        done = run()
+        assert done.returncode == 0, done.stderr
+        assert pods_on(apiserver, node) == set()
+        assert unschedulable(apiserver, node)
+        outputs.append((sorted(done.stdout.splitlines()), done.stderr))
+    assert outputs[1] == outputs[0]
+    assert "Warning: deleting Pods that declare no controller: default/same-bare" in \
+        outputs[1][1]
+
+
+def test_bosun_drain_refuses_what_kubectl_refuses(apiserver, node):
+    apiserver.kubectl("apply", "-f", "-", stdin=pod("lone", node, owned=False))
+    apiserver.kubectl("apply", "-f", "-", stdin=pod("scratch", node, scratch=True))
+    done = bosun(apiserver, "drain", node)
+    assert done.returncode == 1
+    assert done.stdout == f"node/{node} cordoned\n"
+    assert done.stderr == (
+        f'error: unable to drain node "{node}": cannot delete Pods that declare no controller '
+        "(use --force to override): default/lone; cannot delete Pods with local storage (use "
+        "--delete-emptydir-data to override): default/scratch\n")
+    assert pods_on(apiserver, node) == {"pod/lone", "pod/scratch"}

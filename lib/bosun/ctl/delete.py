@@ -58,7 +58,7 @@ def command(session: Session, args: argparse.Namespace) -> int:
                 errors.append(error.with_source("deleting", target.source)
                               if target.source else error)
     if args.wait:
-        errors += _wait(session, deleted)
+        errors += wait_gone(session, deleted)
     return session.fail(errors)
 
 
@@ -91,9 +91,11 @@ def _delete(session: Session, target: Target) -> str:
     return str((deleted.get("metadata") or {}).get("uid") or "")
 
 
-def _wait(session: Session, deleted: list[tuple[Target, str]]) -> list[BaseException]:
-    """Poll until every deleted object is gone (or replaced by a new one with another uid)."""
-    deadline = time.monotonic() + WAIT_SECONDS
+def wait_gone(session: Session, deleted: list[tuple[Target, str]],
+              seconds: float = WAIT_SECONDS) -> list[BaseException]:
+    """Poll until every deleted object is gone (or replaced by a new one with another uid);
+    the errors (a timeout per object still there)."""
+    deadline = time.monotonic() + seconds
     pending = list(deleted)
     while pending:
         still = []

@@ -15,6 +15,9 @@ COMMANDS = {
     "delete": "delete objects by name, by label or as named in files",
     "scale": "set the number of replicas of replication controllers",
     "logs": "print (or follow) the logs of a pod's container",
+    "cordon": "mark minions unschedulable: new pods go elsewhere",
+    "uncordon": "mark minions schedulable again",
+    "drain": "cordon minions and evict their pods, so their controllers run them elsewhere",
 }
 
 
@@ -99,5 +102,24 @@ def _logs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timestamps", action="store_true")
 
 
+def _nodes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("nodes", nargs="+", metavar="NODE", help="minion name(s)")
+
+
+def _drain(parser: argparse.ArgumentParser) -> None:
+    _nodes(parser)
+    parser.add_argument("--force", action="store_true",
+                        help="also evict pods that declare no controller (they are gone for good)")
+    parser.add_argument("--delete-emptydir-data", action="store_true",
+                        help="also evict pods with emptyDir volumes (their data is lost)")
+    parser.add_argument("--ignore-daemonsets", action="store_true",
+                        help="accepted for kubectl's sake: Bosun has no DaemonSets")
+    parser.add_argument("--grace-period", type=int, default=-1,
+                        help="seconds each pod gets to stop (default: the pod's own)")
+    parser.add_argument("--timeout", type=_value, default="0",
+                        help="give up after this long (90s, 5m; default 0: no limit)")
+
+
 _ARGUMENTS = {"apply": _apply, "get": _get, "describe": _describe, "delete": _delete,
-              "scale": _scale, "logs": _logs}
+              "scale": _scale, "logs": _logs, "cordon": _nodes, "uncordon": _nodes,
+              "drain": _drain}
