@@ -46,6 +46,7 @@ from pathlib import Path
 
 import requests
 import yaml
+from report import print_table, source_version
 
 from bosun.api.paths import Target
 from bosun.api.query import Query
@@ -669,19 +670,6 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for r in rows:
-        print(line(r))
-
-
 def goals_table(r: dict) -> None:
     a, c, d = r["one_pod"], r["restart"], r["sync"]["samples"]
     totals, per_pod = r["burst_totals"], r["burst_pods"]
@@ -841,17 +829,6 @@ def main(argv: list[str] | None = None) -> int:
             lab("down", spec)
     report(results)
     return 0
-
-
-def source_version() -> str:
-    """The commit measured, and whether lib/ differs from it (others' work in progress)."""
-    git = ["git", "-C", str(ROOT)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode != 0:
-        return "not a git checkout"
-    changed = subprocess.run([*git, "status", "--porcelain", "--", "lib", "orchestrator.py"],
-                             capture_output=True, text=True).stdout.strip()
-    return head.stdout.strip() + (" + uncommitted changes in lib/" if changed else "")
 
 
 def report(results: dict) -> None:

@@ -50,14 +50,16 @@ def utcnow() -> datetime:
 class MinionWorker:
     """Everything the kubelet does for one minion."""
 
-    def __init__(self, api: Api, address, clock=utcnow, view: ServiceView | None = None) -> None:
+    def __init__(self, api: Api, address, clock=utcnow, view: ServiceView | None = None, *,
+                 minion: Minion | None = None) -> None:
         self.api = api
         # Without a view shared with watches (the Kubelet's), list on every pass.
         self.view = view if view is not None else ServiceView(api, max_age=0.0)
         self.address = address
         self.name = address.name
         self.clock = clock
-        self.minion = Minion(address)
+        # Any object with Minion's methods will do (bench/fakeminion.py's, say).
+        self.minion = minion if minion is not None else Minion(address)
         self.observer = Observer(self.minion)
         self.state = MinionState()
         self.recorder = EventRecorder("kubelet", self.name, self._create_event,

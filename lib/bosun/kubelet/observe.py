@@ -25,7 +25,6 @@ from bosun.kubelet.model import (
     ObservedContainer,
 )
 from bosun.minion import Minion
-from bosun.minion import containers as docker_ops
 from bosun.minion.errors import DockerNotFound
 
 _NANOS = re.compile(r"(\.\d{6})\d+")
@@ -67,7 +66,7 @@ class Observer:
     def _images(self) -> frozenset[str]:
         now = time.monotonic()
         if self._image_cache is None or now - self._image_cache[0] > IMAGES_TTL:
-            self._image_cache = (now, docker_ops.images(self.minion.docker))
+            self._image_cache = (now, self.minion.images())
         return self._image_cache[1]
 
     def forget_images(self) -> None:
@@ -80,7 +79,7 @@ class Observer:
         if cached is not None:
             return cached
         try:
-            details = docker_ops.inspect(self.minion.docker, key[0])
+            details = self.minion.inspect(key[0])
         except DockerNotFound:
             return None  # removed between the list and the inspect
         with self._lock:

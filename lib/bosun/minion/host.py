@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bosun.minion import commands
+from bosun.minion import containers as docker_ops
 from bosun.minion.address import Address, label
 from bosun.minion.commands import CommandResult
 from bosun.minion.docker import MinionDocker
@@ -71,6 +72,15 @@ class Minion:
     def containers(self, labels: Mapping[str, str | None] | None = None) -> list[dict[str, Any]]:
         """See MinionDocker.containers: one API call, raw entries."""
         return self.docker.containers(labels)
+
+    def images(self) -> frozenset[str]:
+        """See containers.images: every repo:tag and image id, in one call."""
+        return docker_ops.images(self.docker)
+
+    def inspect(self, container_id: str) -> dict[str, Any]:
+        """See containers.inspect: Docker's full answer for one container. Raises
+        DockerNotFound when it is gone."""
+        return docker_ops.inspect(self.docker, container_id)
 
     def _timeout(self, timeout: float | None) -> float:
         return self.command_timeout if timeout is None else timeout
