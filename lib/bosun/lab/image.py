@@ -1,79 +1,39 @@
 """The lab's base image `bosun/busybox:1`, built here since no registry is reachable.
 
-A root holding busybox-static and a symlink per applet (sh, httpd, nc, hostname, sleep, ...) is
-imported into the first minion's dockerd, saved once, and loaded into the others, so every minion
-holds the very same image id. Minions that already have it are skipped.
+A root holding busybox-static and a symlink per applet (sh, httpd, nc, hostname, sleep, ...),
+built by bosun.rootfs as the example images are, is imported into the first minion's dockerd,
+saved once, and loaded into the others, so every minion holds the very same image id. Minions
+that already have it are skipped.
 """
 
 from __future__ import annotations
 
-import io
-import shutil
 import subprocess
-import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bosun import rootfs
 from bosun.lab.spec import LabSpec, MinionSpec
 from bosun.lab.system import LabError, run
 
 IMAGE = "bosun/busybox:1"
-CHANGES = (
-    "ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-    'CMD ["httpd", "-f", "-p", "80", "-h", "/www"]',
-)
+CHANGES = (*rootfs.BASE_CHANGES, 'CMD ["httpd", "-f", "-p", "80", "-h", "/www"]')
 INDEX_HTML = b"<html><body>bosun/busybox:1</body></html>\n"
-PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
-GROUP = b"root:x:0:\nnogroup:x:65534:\n"
-
-
-def _busybox() -> Path:
-    found = shutil.which("busybox")
-    if found is None:
-        raise LabError("busybox not found: run ./orchestrator.py setup (busybox-static)")
-    return Path(found)
 
 
 def build_rootfs_tar(image_dir: Path) -> Path:
-    """Write image_dir/rootfs.tar (once) and return its path."""
+    """Write image_dir/rootfs.tar (once) and return its path. Raises PermanentError without
+    busybox."""
     target = image_dir / "rootfs.tar"
     if target.exists():
         return target
     image_dir.mkdir(parents=True, exist_ok=True)
-    busybox = _busybox()
-    applets = run([str(busybox), "--list-full"]).stdout.decode().split()
+    layout = rootfs.busybox_layout(*rootfs.host_busybox())
+    layout["www/index.html"] = rootfs.file(INDEX_HTML)
     partial = target.with_suffix(".tmp")
-    with tarfile.open(partial, "w") as tar:
-        for folder in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "www", "tmp", "root",
-                       "proc", "sys", "dev", "var", "var/run"):
-            _add_dir(tar, folder, 0o1777 if folder == "tmp" else 0o755)
-        tar.add(busybox, arcname="bin/busybox")
-        for applet in applets:
-            if applet == "bin/busybox" or "/" not in applet:
-                continue
-            link = tarfile.TarInfo(applet)
-            link.type = tarfile.SYMTYPE
-            link.linkname = "/bin/busybox"
-            tar.addfile(link)
-        _add_file(tar, "www/index.html", INDEX_HTML)
-        _add_file(tar, "etc/passwd", PASSWD)
-        _add_file(tar, "etc/group", GROUP)
+    partial.write_bytes(rootfs.tar_bytes(layout))
     partial.rename(target)
     return target
-
-
-def _add_dir(tar: tarfile.TarFile, name: str, mode: int) -> None:
-    info = tarfile.TarInfo(name)
-    info.type = tarfile.DIRTYPE
-    info.mode = mode
-    tar.addfile(info)
-
-
-def _add_file(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o644
-    tar.addfile(info, io.BytesIO(data))
 
 
 def _docker(minion: MinionSpec, *args: str) -> list[str]:
