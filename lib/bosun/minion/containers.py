@@ -7,11 +7,13 @@ Bosun's errors (DockerNotFound, DockerAPIError, MinionUnreachable), never docker
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bosun.minion.docker import MinionDocker, label_filters
+from bosun.minion.errors import DockerAPIError, DockerNotFound
 
 # A container being stopped gets this much longer than its grace period before the call gives up.
 STOP_MARGIN = 15.0
@@ -87,8 +89,7 @@ def remove(docker: MinionDocker, container_id: str) -> None:
 
 def pull(docker: MinionDocker, image: str) -> None:
     """Pull an image from its registry. Raises DockerAPIError/DockerNotFound when it fails."""
-    repository, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (
-        image, "", "latest")
+    repository, tag = _split_reference(image)
     docker.call(f"pull {image}", lambda c: c.api.pull(repository, tag=tag))
 
 
@@ -113,6 +114,54 @@ def load(docker: MinionDocker, chunks: Iterator[bytes]) -> None:
             pass
 
     docker.call("load image", put)
+
+
+def image_labels(docker: MinionDocker, image: str) -> dict[str, str] | None:
+    """The labels of an image's config ({} for none), or None when the minion lacks it."""
+    try:
+        found = docker.call(f"inspect image {image}", lambda c: c.api.inspect_image(image))
+    except DockerNotFound:
+        return None
+    return dict((found.get("Config") or {}).get("Labels") or {})
+
+
+def import_image(docker: MinionDocker, rootfs_tar: bytes, image: str,
+                 changes: Sequence[str] = ()) -> str:
+    """`docker import` of a root filesystem tar as `repo:tag`, with Dockerfile instructions
+    (`CMD [...]`, `ENV K=V`, `LABEL`, ...) applied to its config. Returns the new image id.
+
+    Raises DockerAPIError when dockerd refuses the tar or a change (also when it says so inside
+    its 200 answer), MinionUnreachable. dockerd refuses a bad change before reading the tar and
+    closes the connection: with a tar of megabytes that shows as MinionUnreachable, so callers
+    check their changes first (bosun.imagebuild does).
+    """
+    repository, tag = _split_reference(image)
+    operation = f"import {image}"
+
+    def put(client) -> str:
+        return client.api.import_image_from_data(rootfs_tar, repository=repository, tag=tag,
+                                                 changes=list(changes) or None)
+
+    answer = docker.call(operation, put)
+    image_id = ""
+    for line in answer.splitlines():
+        message = json.loads(line) if line.strip() else {}
+        if message.get("error"):
+            raise DockerAPIError(docker.conn.address.name, operation, None, message["error"])
+        status = str(message.get("status", ""))
+        image_id = status if status.startswith("sha256:") else image_id
+    if not image_id:
+        raise DockerAPIError(docker.conn.address.name, operation, None,
+                             f"no image id in dockerd's answer: {answer[:200]!r}")
+    return image_id
+
+
+def _split_reference(image: str) -> tuple[str, str]:
+    """`repo[:tag]` -> (repo, tag); a registry's port (`host:5000/repo`) is not a tag."""
+    if ":" in image.rsplit("/", 1)[-1]:
+        repository, _, tag = image.rpartition(":")
+        return repository, tag
+    return image, "latest"
 
 
 class EventStream:
