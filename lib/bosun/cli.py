@@ -42,6 +42,10 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _image(args: argparse.Namespace) -> int:
+    if args.image_command == "build":
+        from bosun import imagebuild
+
+        return imagebuild.main(args)
     from bosun import images
 
     return images.main(args)
@@ -52,6 +56,12 @@ def _default_inventory() -> str | None:
 
     lab = ROOT / ".lab" / "inventory.ini"
     return str(lab) if lab.exists() else None
+
+
+def _default_images_dir() -> str:
+    from bosun.bootstrap import ROOT
+
+    return str(ROOT / "manifests" / "images")
 
 
 def _ctl(args: argparse.Namespace) -> int:
@@ -93,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--etcd", default="http://127.0.0.1:23790", help="etcd URL")
     rec.set_defaults(func=_reconcile)
 
-    image = sub.add_parser("image", help="ship images to minions (no registry needed)")
+    image = sub.add_parser("image", help="build images and ship them to minions (no registry)")
     image_sub = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
     push = image_sub.add_parser("push", help="load an image into the minions that lack it")
     push.add_argument("image", help="repo:tag")
@@ -103,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     source = push.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-file", help="a `docker save` tar holding the image")
     source.add_argument("--from-node", help="a minion that has the image")
+    build = image_sub.add_parser(
+        "build", help="build the example images (manifests/images) and put them on the minions")
+    build.add_argument("names", nargs="*", metavar="NAME",
+                       help="image folders to build (default: all)")
+    build.add_argument("-i", "--inventory", default=_default_inventory(),
+                       help="inventory (default: the lab's)")
+    build.add_argument("--images-dir", default=_default_images_dir(),
+                       help="where the image folders are (default: manifests/images)")
     image.set_defaults(func=_image)
 
     lab = sub.add_parser("lab", help="the local multi-host lab (minions as namespaces)")

@@ -53,22 +53,27 @@ def push(inventory_path: Path, image: str, *, from_file: Path | None = None,
         result = {name: "present" for name in targets if name not in missing}
         if not missing:
             return result
-        data = _read_source(fleet, image, from_file, from_node)
-        loaded = fleet.map(lambda m: docker_ops.load(m.docker, iter([data])), names=missing)
-        for name, outcome in loaded.items():
-            result[name] = "loaded" if outcome.ok else f"failed: {outcome.error}"
-        return result
+        data = from_file.read_bytes() if from_file else saved(fleet[from_node], image)
+        return result | load_into(fleet, missing, data)
 
 
-def _read_source(fleet: Fleet, image: str, from_file: Path | None,
-                 from_node: str | None) -> bytes:
-    if from_file is not None:
-        return from_file.read_bytes()
-    source = fleet[from_node]
+def saved(minion: Minion, image: str) -> bytes:
+    """The `docker save` tar of an image the minion holds. Raises DockerNotFound,
+    DockerAPIError, MinionUnreachable."""
     buffer = io.BytesIO()
-    for chunk in docker_ops.save(source.docker, image):
+    for chunk in docker_ops.save(minion.docker, image):
         buffer.write(chunk)
     return buffer.getvalue()
+
+
+def load_into(fleet: Fleet, names: list[str], data: bytes) -> dict[str, str]:
+    """Load a `docker save` tar into the named minions, in parallel.
+
+    Returns {minion: "loaded" or "failed: why"}; never raises for a minion's failure.
+    """
+    loaded = fleet.map(lambda m: docker_ops.load(m.docker, iter([data])), names=names)
+    return {name: "loaded" if outcome.ok else f"failed: {outcome.error}"
+            for name, outcome in loaded.items()}
 
 
 def main(args: argparse.Namespace) -> int:
