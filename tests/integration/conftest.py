@@ -1,4 +1,5 @@
 """The test suite's own lab: index 1 (its own networks and etcd port), in a temporary folder.
+BOSUN_TEST_LAB_INDEX picks another index, so a second test run can have a lab of its own.
 
 It is brought up once per test session through the real CLI, and torn down at the end; the
 teardown test and this fixture both check that nothing of it is left on the machine.
@@ -22,7 +23,7 @@ from bosun.lab.system import in_minion
 
 ROOT = Path(__file__).resolve().parents[2]
 ORCHESTRATOR = [sys.executable, str(ROOT / "orchestrator.py")]
-TEST_LAB_INDEX = 1
+TEST_LAB_INDEX = int(os.environ.get("BOSUN_TEST_LAB_INDEX", "1"))
 TEST_LAB_MINIONS = 3
 
 
