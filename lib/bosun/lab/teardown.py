@@ -33,9 +33,11 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 def down(spec: LabSpec, log=print) -> None:
     """Remove the lab. Raises LabError if something could not be removed."""
     minions = spec.all_minions()
+    # The API server first: its kubelet would go on removing (and starting) containers while
+    # the minions are cleared ("removal of container ... is already in progress").
+    _stop(spec.api_pid_file, api_program())
     with ThreadPoolExecutor(max_workers=len(minions)) as pool:
         list(pool.map(lambda m: _remove_minion(spec, m), minions))
-    _stop(spec.api_pid_file, api_program())
     _stop(spec.etcd_pid_file, ETCD)
     if netns_exists(spec.ctl_netns):
         run(["ip", "netns", "del", spec.ctl_netns])
