@@ -26,11 +26,10 @@ def main(argv: list[str]) -> None:
     command = argv[0] if argv else ""
     if command == "setup":
         bootstrap.setup(with_tests="--with-tests" in argv)
-    elif command == "demo":
-        # The main job: everything set up, the lab up, every minion reached and described.
+    elif command == "demo" and not bootstrap.in_venv():
+        # The main job: everything set up, then (in .venv) the lab up and the example app on it.
         bootstrap.setup()
-        _run_in_venv(__file__, "lab", "up", *argv[1:])
-        _run_in_venv(__file__, "lab", "status")
+        bootstrap.reexec_in_venv([__file__, *argv])
     elif command == "test":
         bootstrap.setup(with_tests=True)
         _run_in_venv("-m", "bosun.selftest", *argv[1:])

@@ -33,6 +33,12 @@ def _serve(args: argparse.Namespace) -> int:
     return serve.main(args)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from bosun import demo
+
+    return demo.run(args)
+
+
 def _reconcile(args: argparse.Namespace) -> int:
     from bosun import reconcile
 
@@ -77,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("setup", help="install Debian packages and the Python environment")
-    sub.add_parser("demo", help="set up, bring up the local lab and show it")
+    demo = sub.add_parser("demo", help="set up, bring up the local lab, run the example app")
+    from bosun.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(demo)
+    demo.set_defaults(func=_demo)
     sub.add_parser("test", help="set up with test tools and run lint and the test suite")
     sub.add_parser("version", help="print Bosun's version")
 

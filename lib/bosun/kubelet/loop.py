@@ -23,6 +23,7 @@ from bosun.kubelet.cluster import ServiceView
 from bosun.kubelet.execute import Executor, MinionState
 from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_UID, Observed
 from bosun.kubelet.observe import Observer
+from bosun.kubelet.plan import PullImage
 from bosun.kubelet.proxyworker import ProxyRefused, ProxyWorker
 from bosun.minion import Minion
 from bosun.minion import containers as docker_ops
@@ -85,6 +86,12 @@ class MinionWorker:
         self._heartbeat()  # only once the minion answered: a heartbeat says it is alive
         pods = self._pods()
         actions = self.plan(observed, pods)
+        if any(isinstance(action, PullImage) for action in actions):
+            # The images were listed up to IMAGES_TTL ago: one shipped since (`image build`,
+            # `image push`) needs no pull, and no registry would have it anyway.
+            self.observer.forget_images()
+            observed = self.observer.observe()
+            actions = self.plan(observed, pods)
         if actions:
             by_uid = {p["metadata"]["uid"]: p for p in pods}
             self.executor.run(actions, by_uid, observed)
