@@ -7,8 +7,11 @@ The lab's `serve` runs the kubelet for the lab's inventory; these tests talk to 
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
+import subprocess
+import threading
 import time
 import uuid
 
@@ -215,6 +218,28 @@ def test_logs_and_events_show_what_happened(v1):
     events = v1.list_namespaced_event(NS, field_selector="involvedObject.name=talk").items
     reasons = {e.reason for e in events}
     assert {"Created", "Started"} <= reasons
+
+
+def test_kubectl_logs_follow_streams_lines_as_they_are_written(v1, lab):
+    ticker = {"name": "tick", "image": "bosun/busybox:1", "command": [
+        "sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done"]}
+    v1.create_namespaced_pod(NS, make_pod("ticker", "minion-2", [ticker]))
+    running(v1, "ticker")
+    lines: queue.Queue = queue.Queue()
+    follow = subprocess.Popen(["kubectl", "--kubeconfig", str(lab.spec.kubeconfig), "logs",
+                               "-f", "--tail=1", "-c", "tick", "ticker"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = threading.Thread(target=lambda: [lines.put((time.monotonic(), line))
+                                              for line in follow.stdout], daemon=True)
+    reader.start()
+    try:
+        got = [lines.get(timeout=15) for _ in range(5)]
+    finally:
+        follow.terminate()
+        follow.wait(10)
+    numbers = [int(line.split()[1]) for _, line in got]
+    assert numbers == list(range(numbers[0], numbers[0] + 5)), got  # --tail=1, then in order
+    assert got[-1][0] - got[0][0] > 0.8  # written 0.3 s apart: streamed, not one late dump
 
 
 def test_missing_image_is_err_image_pull_with_an_event(v1):
