@@ -123,6 +123,40 @@ def test_unknown_field_is_refused_by_strict_validation(apiserver):
     assert apiserver.kubectl("get", "pod", "typo", check=False).returncode == 1
 
 
+LIST = """apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Service, metadata: {name: listed-a},
+   spec: {selector: {app: listed}, ports: [{port: 80%s}]}}
+- {apiVersion: v1, kind: ReplicationController, metadata: {name: listed-b},
+   spec: {replicas: 0, template: {metadata: {labels: {app: listed}},
+          spec: {containers: [{name: c, image: bosun/busybox:1}]}}}}
+"""
+
+
+def test_apply_of_a_list_applies_each_item_and_validates_each_strictly(apiserver):
+    first = apiserver.kubectl("apply", "-f", "-", stdin=LIST % "")
+    assert first.stdout.split("\n")[:2] == ["service/listed-a created",
+                                             "replicationcontroller/listed-b created"]
+    again = apiserver.kubectl("apply", "-f", "-", stdin=LIST % "")
+    assert again.stdout.count(" unchanged") == 2
+    bad = apiserver.kubectl("apply", "-f", "-", stdin=LIST % ", bogus: 1", check=False)
+    assert bad.returncode == 1 and 'unknown field "spec.ports[0].bogus"' in bad.stderr
+    ports = json.loads(apiserver.kubectl("get", "svc", "listed-a", "-o", "json").stdout)
+    assert ports["spec"]["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": 80}
+    apiserver.kubectl("delete", "-f", "-", stdin=LIST % "")
+
+
+def test_create_namespace_typed_command_sends_protobuf_and_works(apiserver):
+    done = apiserver.kubectl("create", "namespace", "typed-ns")
+    assert done.stdout.strip() == "namespace/typed-ns created"
+    created = json.loads(apiserver.kubectl("get", "ns", "typed-ns", "-o", "json").stdout)
+    assert created["status"]["phase"] == "Active" and created["metadata"]["uid"]
+    again = apiserver.kubectl("create", "namespace", "typed-ns", check=False)
+    assert 'namespaces "typed-ns" already exists' in again.stderr
+    apiserver.kubectl("delete", "namespace", "typed-ns")
+
+
 def test_invalid_object_prints_each_cause(apiserver):
     bad = rc("Bad_Name")
     done = apiserver.kubectl("create", "-f", "-", stdin=bad, check=False)

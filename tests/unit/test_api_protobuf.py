@@ -1,4 +1,5 @@
-"""The protobuf bodies kubectl's typed client sends (DeleteOptions, Eviction), read as JSON."""
+"""The protobuf bodies kubectl's typed client sends (DeleteOptions, Eviction, Namespace), read
+as JSON."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ def wrapped(api_version: str, kind: str, raw: bytes, encoding: str = "") -> byte
 # --dry-run=server.
 KUBECTL_PLAIN = "azhzAAoTCgJ2MRINRGVsZXRlT3B0aW9ucxIAGgAiAA=="
 KUBECTL_DRY_RUN = "azhzAAoTCgJ2MRINRGVsZXRlT3B0aW9ucxIHCAMqA0FsbBoAIgA="
+# `kubectl create namespace captured`
+KUBECTL_NAMESPACE = ("azhzAAoPCgJ2MRIJTmFtZXNwYWNlEiAKGAoIY2FwdHVyZWQSABoAIgAqADIAOABCABIAGgIKABoA"
+                     "IgA=")
 
 
 @pytest.mark.parametrize(("body", "expected"), [
@@ -49,18 +53,30 @@ KUBECTL_DRY_RUN = "azhzAAoTCgJ2MRINRGVsZXRlT3B0aW9ucxIHCAMqA0FsbBoAIgA="
       "preconditions": {"uid": "u-1", "resourceVersion": "42"}, "orphanDependents": True,
       "propagationPolicy": "Foreground"}),
     (wrapped("policy/v1", "Eviction", field(1, field(1, "web-1") + field(3, "default")
-                                             + field(11, b"\x0a\x01a")) + field(2, field(1, 0))),
+                                             + field(13, b"\x0a\x01a")) + field(2, field(1, 0))),
      {"apiVersion": "policy/v1", "kind": "Eviction",
       "metadata": {"name": "web-1", "namespace": "default"},
       "deleteOptions": {"gracePeriodSeconds": 0}}),
-], ids=["kubectl-plain", "kubectl-dry-run", "every-option", "eviction"])
+    (base64.b64decode(KUBECTL_NAMESPACE),
+     {"apiVersion": "v1", "kind": "Namespace", "spec": {},
+      "metadata": {"name": "captured", "generateName": "", "namespace": "", "uid": "",
+                   "resourceVersion": ""}}),
+    (wrapped("v1", "Namespace", field(1, field(1, "team") + field(11, field(1, "env")
+                                                                + field(2, "prod"))
+                                      + field(11, field(1, "tier")) + field(12, field(2, "x")))
+             + field(2, field(1, "kubernetes"))),
+     {"apiVersion": "v1", "kind": "Namespace", "spec": {"finalizers": ["kubernetes"]},
+      "metadata": {"name": "team", "labels": {"env": "prod", "tier": ""},
+                   "annotations": {"": "x"}}}),
+], ids=["kubectl-plain", "kubectl-dry-run", "every-option", "eviction", "kubectl-namespace",
+        "namespace-maps"])
 def test_decodes_what_kubectl_sends(body, expected):
     assert protobuf.decode(body) == expected
     assert negotiation.decode_object(body, protobuf.PROTOBUF + "; charset=binary") == expected
 
 
 @pytest.mark.parametrize("body", [
-    wrapped("v1", "Namespace", field(1, field(1, "ns"))),
+    wrapped("v1", "Pod", field(1, field(1, "p"))),
     wrapped("v1", "DeleteOptions", b"", encoding="gzip"),
 ], ids=["other-kind", "encoded"])
 def test_other_protobuf_bodies_stay_unsupported(body):

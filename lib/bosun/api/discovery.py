@@ -41,6 +41,9 @@ def resource_list() -> dict:
     return registry.api_resource_list()
 
 
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+
 @cache
 def openapi_v1() -> dict:
     return schema.openapi_v3()

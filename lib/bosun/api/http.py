@@ -127,6 +127,7 @@ class Server:
         app.router.add_get("/api/v1", self.resource_list)
         app.router.add_get("/openapi/v3", self.openapi_index)
         app.router.add_get("/openapi/v3/api/v1", self.openapi_v1)
+        app.router.add_get("/openapi/v2", self.openapi_v2)
         app.router.add_route("*", "/api/v1/{tail:.+}", self.dispatch)
         app.on_shutdown.append(self._on_shutdown)
         return app
@@ -162,6 +163,16 @@ class Server:
 
     async def openapi_v1(self, _request: web.Request) -> web.Response:
         return web.json_response(discovery.openapi_v1())
+
+    async def openapi_v2(self, _request: web.Request) -> web.Response:
+        """An OpenAPI v2 document with nothing in it: Bosun describes itself in v3 only.
+
+        kubectl asks for v2 when v3 has no operation for a kind, as for a `kind: List` file;
+        on a 404 it refuses the file, while an empty document makes it check each item by its
+        own kind (in v3, then the server's strict validation). The empty protobuf message is
+        the empty document in the only encoding kubectl reads v2 in.
+        """
+        return web.Response(body=b"", content_type=discovery.OPENAPI_V2_PROTOBUF)
 
     # -- resources -----------------------------------------------------------------------------
     async def dispatch(self, request: web.Request) -> web.StreamResponse:

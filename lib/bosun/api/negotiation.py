@@ -1,5 +1,5 @@
-"""Content negotiation: request bodies in (JSON or YAML, capped; protobuf only for the delete
-options kubectl's typed client sends), Tables or JSON out.
+"""Content negotiation: request bodies in (JSON or YAML, capped; protobuf only for the few kinds
+kubectl's typed client sends, see bosun.api.protobuf), Tables or JSON out.
 
 Pure functions over header values and bytes; the HTTP layer calls them. A malformed body is a
 400 Status, never a 500.

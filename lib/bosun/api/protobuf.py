@@ -1,9 +1,10 @@
 """The few protobuf request bodies kubectl's typed client sends, read as their JSON shape.
 
 kubectl sends DeleteOptions as protobuf when it deletes through its typed client (`kubectl drain
---disable-eviction`, and drain on servers without pods/eviction). Kubernetes wraps a protobuf
-body in the magic `k8s\\0` and a runtime.Unknown (typeMeta, raw). Only DeleteOptions and
-policy/v1 Eviction are read; any other protobuf body stays a 415. Pure: bytes in, dict out.
+--disable-eviction`, and drain on servers without pods/eviction), and a Namespace for `kubectl
+create namespace`. Kubernetes wraps a protobuf body in the magic `k8s\\0` and a runtime.Unknown
+(typeMeta, raw). Only those kinds are read; any other protobuf body stays a 415. Pure: bytes in,
+dict out.
 """
 
 from __future__ import annotations
@@ -25,18 +26,24 @@ DELETE_OPTIONS: Message = {
     5: ("dryRun", "repeated string"),
     6: ("ignoreStoreReadErrorWithClusterBreakingPotential", "bool"),
 }
+# What an Eviction's metadata and `kubectl create namespace NAME [--dry-run]` send; the server
+# fills the rest (uid, creationTimestamp, ...), as it does for a JSON body.
 OBJECT_META: Message = {1: ("name", "string"), 2: ("generateName", "string"),
                         3: ("namespace", "string"), 5: ("uid", "string"),
-                        6: ("resourceVersion", "string")}  # what an Eviction's metadata needs
+                        6: ("resourceVersion", "string"), 11: ("labels", "map"),
+                        12: ("annotations", "map"), 14: ("finalizers", "repeated string")}
 EVICTION: Message = {1: ("metadata", OBJECT_META), 2: ("deleteOptions", DELETE_OPTIONS)}
+NAMESPACE: Message = {1: ("metadata", OBJECT_META),
+                      2: ("spec", {1: ("finalizers", "repeated string")})}
 KINDS: dict[tuple[str, str], Message] = {
     ("v1", "DeleteOptions"): DELETE_OPTIONS, ("meta.k8s.io/v1", "DeleteOptions"): DELETE_OPTIONS,
-    ("policy/v1", "Eviction"): EVICTION,
+    ("policy/v1", "Eviction"): EVICTION, ("v1", "Namespace"): NAMESPACE,
 }
+_MAP_ENTRY: Message = {1: ("key", "string"), 2: ("value", "string")}
 
 
 def decode(body: bytes) -> dict:
-    """A `k8s\\0`-wrapped DeleteOptions or Eviction as JSON would carry it.
+    """A `k8s\\0`-wrapped DeleteOptions, Eviction or Namespace as JSON would carry it.
 
     Raises UnsupportedMediaType for other kinds, BadRequest for malformed bytes."""
     if not body.startswith(MAGIC):
@@ -61,6 +68,9 @@ def _message(data: bytes, fields: Message) -> dict:
             out[name] = _message(_bytes(value, name), kind)
         elif kind == "repeated string":
             out.setdefault(name, []).append(_text(value, name))
+        elif kind == "map":  # map<string, string>: one entry message per pair
+            entry = _message(_bytes(value, name), _MAP_ENTRY)
+            out.setdefault(name, {})[entry.get("key", "")] = entry.get("value", "")
         elif kind == "string":
             out[name] = _text(value, name)
         elif kind == "bytes":
