@@ -1,8 +1,11 @@
 """`orchestrator.py reconcile --once`: one full pass of everything, for cron.
 
-Controllers and scheduler, then every minion's kubelet pass (in parallel), then the loops that
-follow pod IPs. It holds the same etcd lock as a leading `serve`, so two overlapping cron runs
-(or cron and a running `serve`) never act at once. `--check` takes no lock and changes nothing:
+Every minion's heartbeat first (so the node lifecycle controller sees the minions that answer
+now, not at the last run: runs a minute apart would otherwise find every heartbeat stale, taint
+every Node unreachable and leave new pods unscheduled), then controllers and scheduler, then
+every minion's kubelet pass (in parallel), then the loops that follow pod IPs. It holds the same
+etcd lock as a leading `serve`, so two overlapping cron runs (or cron and a running `serve`)
+never act at once. `--check` takes no lock and changes nothing:
 it prints, per minion, what a pass would do, like Ansible's --check.
 
 Exit codes: 0 converged (nothing was left to do), 2 not yet converged (this run changed things
@@ -38,15 +41,20 @@ def _describe(action) -> str:
     return f"{type(action).__name__} {who} {details}".rstrip()
 
 
-def _kubelet_pass(workers: list[MinionWorker], check: bool) -> dict[str, list | Exception]:
+def _each(workers: list[MinionWorker], call) -> dict[str, object | Exception]:
+    """call(worker) for every worker in parallel; {minion: its result, or the BosunError}."""
     def one(worker: MinionWorker):
         try:
-            return worker.check() if check else worker.sync()
+            return call(worker)
         except BosunError as error:
             return error
 
     with ThreadPoolExecutor(max_workers=max(1, len(workers))) as pool:
         return dict(zip([w.name for w in workers], pool.map(one, workers), strict=True))
+
+
+def _kubelet_pass(workers: list[MinionWorker], check: bool) -> dict[str, list | Exception]:
+    return _each(workers, MinionWorker.check if check else MinionWorker.sync)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _once(api: Api, store: Store, workers: list[MinionWorker]) -> int:
+    by_name = {w.name: w for w in workers}
+    for name, beat in _each(workers, MinionWorker.heartbeat).items():
+        if isinstance(beat, Exception):  # Unknown now; the kubelet pass below says why
+            by_name[name].mark_unreachable(f"Bosun cannot reach the minion: {beat}")
     loops = build_loops(api)
     converged = ControllerManager(store, loops).run_once()
     results = _kubelet_pass(workers, check=False)
@@ -85,8 +97,7 @@ def _once(api: Api, store: Store, workers: list[MinionWorker]) -> int:
             type(a).__name__ for a in actions))
     for name, error in sorted(errors.items()):
         print(f"{name}: unreachable: {error}", file=sys.stderr)
-        workers_by_name = {w.name: w for w in workers}
-        workers_by_name[name].mark_unreachable(f"Bosun cannot reach the minion: {error}")
+        by_name[name].mark_unreachable(f"Bosun cannot reach the minion: {error}")
     waiting = [name for name, ok in converged.items() if not ok]
     for name in waiting:
         print(f"{name}: not converged yet")

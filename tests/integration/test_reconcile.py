@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -14,6 +15,7 @@ from bosun.api.paths import Target
 from bosun.api.query import Query
 from bosun.api.rest import Api
 from bosun.controllers.leader import LOCK_NAME
+from bosun.controllers.nodelifecycle import NODE_MONITOR_GRACE_PERIOD
 from bosun.lab import build
 from bosun.lab.system import running_pid, wait_for
 from bosun.minion import Fleet
@@ -105,3 +107,25 @@ def test_a_run_beside_another_lock_holder_does_nothing(quiet_lab):
     assert "test/overlapping-run holds the controller lock" in done.stderr
     assert containers(lab, "minion-1", pod["metadata"]["uid"]) == []
     api.delete(Target("pods", "default", "waiting"), Query(), {})
+
+
+def test_runs_further_apart_than_the_node_grace_period_still_schedule(quiet_lab):
+    """As cron runs it, a minute apart: every heartbeat is stale when a run starts. The run
+    must not take its minions for lost (tainted unreachable, so nothing schedules)."""
+    lab, api, _ = quiet_lab
+    apart = NODE_MONITOR_GRACE_PERIOD.total_seconds() + 1
+    time.sleep(apart)
+    pending = pod_on("", "cron-placed")
+    del pending["spec"]["nodeName"]  # for the scheduler to place
+    api.create(Target("pods", "default"), pending, Query())
+    first = reconcile(lab)
+    assert first.returncode == 2, first.stdout + first.stderr
+    placed = api.read("pods", "default", "cron-placed")
+    assert placed["spec"].get("nodeName"), first.stdout
+    assert "StartInfra, StartContainer" in first.stdout
+    time.sleep(apart)
+    again = reconcile(lab)
+    assert (again.returncode, again.stdout) == (0, ""), again.stderr
+    assert not any((n["spec"].get("taints") or []) for n in api.list(Target("nodes"),
+                                                                     Query())["items"])
+    api.delete(Target("pods", "default", "cron-placed"), Query(), {})

@@ -99,6 +99,12 @@ class MinionWorker:
         self._write_statuses(pods, observed)
         return actions + self._proxy_pass()
 
+    def heartbeat(self) -> None:
+        """Look at the minion and, since it answered, write its Node's heartbeat (what a pass
+        starts with). Raises TemporaryError when the minion cannot be reached."""
+        self.observer.observe()
+        self._heartbeat()
+
     def _proxy_pass(self) -> list:
         """The minion's service proxy after its pods (endpoints follow pod IPs), when services
         or endpoints changed since the last one or PROXY_RESYNC_SECONDS passed."""
