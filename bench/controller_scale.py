@@ -4,10 +4,11 @@
 
 Everything but the minions is real and in this process: a throwaway etcd (LocalEtcd), Bosun's
 store and Api, the loops `reconcile --once` runs (build_loops: node lifecycle, replication
-manager, scheduler, endpoints) and one kubelet MinionWorker per minion, run in parallel by
-reconcile's own `_kubelet_pass`. The minions are FakeMinions (bench/fakeminion.py): a recording
-fake of bosun.minion.Minion whose container list holds running containers matching their pods,
-and which plays the proxy's files and rules, so a pass on the converged cluster acts on nothing.
+manager, scheduler, endpoints) and one kubelet MinionWorker per minion, whose heartbeats and
+syncs run in parallel through reconcile's own helpers, in reconcile._once's order. The minions
+are FakeMinions (bench/fakeminion.py): a recording fake of bosun.minion.Minion whose container
+list holds running containers matching their pods, and which plays the proxy's files and rules,
+so a pass on the converged cluster acts on nothing.
 The pods are 10 ReplicationControllers (each with a Service) of pods/10 replicas, created through
 the Api and placed by the scheduler, then converged with full passes before anything is timed.
 
@@ -60,6 +61,8 @@ KUBELET_STEPS = (("observe (container list, images, inspects)", "observer", "obs
                  ("pod statuses", None, "_write_statuses"),
                  ("service proxy (list, render, plan)", None, "_proxy_pass"))
 API_CALLS = ("list", "read", "create", "update", "patch", "delete")
+HEARTBEATS = "heartbeats: every minion, in parallel"
+KUBELET = "kubelet sync: every minion, in parallel"
 
 
 def log(message: str) -> None:
@@ -114,7 +117,7 @@ class PassResult:
     minion_calls: Counter = field(default_factory=Counter)
     writes: int = 0
     etcd_cpu: float = 0.0
-    actions: int = 0
+    actions: Counter = field(default_factory=Counter)  # action type -> count
     converged: bool = False
 
 
@@ -173,25 +176,25 @@ def timed(result: PassResult, name: str, fn: Callable):
 
 def one_pass(api: Api, store: Store, workers: list[MinionWorker], etcd_pid: int,
              instrument: bool) -> PassResult:
-    """What reconcile._once does, stage by stage: every loop, the kubelet on every minion in
-    parallel, then the endpoints loop again."""
+    """What reconcile._once does, stage by stage: every minion's heartbeat in parallel, every
+    loop, the kubelet on every minion in parallel, then the endpoints loop again."""
     result = PassResult()
     loops = {loop.name: loop for loop in build_loops(api)}
     probe = Instrumented(api, workers) if instrument else None
     fakes = [w.minion for w in workers]
     before_calls = [Counter(f.calls) for f in fakes]
     revision, etcd_cpu = store.current_revision(), proc_cpu(etcd_pid)
+    beats = timed(result, HEARTBEATS, lambda: reconcile._each(workers, MinionWorker.heartbeat))
     converged = [timed(result, name, loop.run) for name, loop in loops.items()]
-    outcomes = timed(result, "kubelet: every minion's sync (parallel)",
-                     lambda: reconcile._kubelet_pass(workers, check=False))
+    outcomes = timed(result, KUBELET, lambda: reconcile._kubelet_pass(workers, check=False))
     converged.append(timed(result, "endpoints, after the kubelet", loops["endpoints"].run))
     result.etcd_cpu = proc_cpu(etcd_pid) - etcd_cpu
     result.writes = store.current_revision() - revision
-    errors = [r for r in outcomes.values() if isinstance(r, Exception)]
+    errors = [r for r in (*beats.values(), *outcomes.values()) if isinstance(r, Exception)]
     if errors:
         raise errors[0]
-    result.actions = sum(len(r) for r in outcomes.values())
-    result.converged = all(converged) and result.actions == 0
+    result.actions = Counter(type(a).__name__ for r in outcomes.values() for a in r)
+    result.converged = all(converged) and not result.actions
     for fake, before in zip(fakes, before_calls, strict=True):
         result.minion_calls.update(fake.calls - before)
     if probe is not None:
@@ -232,7 +235,7 @@ def build(api: Api, store: Store, fakes: list[FakeMinion], pods: int, etcd_pid: 
             done = one_pass(api, store, workers, etcd_pid, instrument=False)
         finally:
             close(workers)
-        log(f"  converging: pass {attempt}: {done.writes} writes, {done.actions} actions")
+        log(f"  converging: pass {attempt}: {done.writes} writes, actions {dict(done.actions)}")
         if attempt > 2 and done.converged and not placed.get(""):
             return
     raise RuntimeError(f"not converged after {CONVERGE_PASSES} passes")
@@ -263,7 +266,8 @@ def measure(size: int, pods: int, repeat: int, folder: Path) -> dict:
                 f"{total(serve[-1]).cpu:.2f} CPU-s")
         for result in (*cron, *serve):
             if result.actions:
-                raise RuntimeError(f"{size} minions: a measured pass acted ({result.actions})")
+                raise RuntimeError(f"{size} minions: a measured pass acted: "
+                                   f"{dict(result.actions)}")
         return {"size": size, "pods": sum(len(p) for n, p in placed.items() if n),
                 "most": max((len(p) for n, p in placed.items() if n), default=0),
                 "cron": cron, "serve": serve}
@@ -295,8 +299,8 @@ def stage_table(runs: list[dict], mode: str) -> None:
         f"{ms(min(total(r).cpu for r in run[mode]))}-{ms(max(total(r).cpu for r in run[mode]))}"
         for run in runs)])
     rows.append(["etcd's own CPU", *(ms(r.etcd_cpu) for r in chosen)])
-    rows.append(["kubelet CPU per minion", *(
-        ms(r.stages["kubelet: every minion's sync (parallel)"].cpu / run["size"])
+    rows.append(["heartbeats + kubelet sync, CPU per minion", *(
+        ms((r.stages[HEARTBEATS].cpu + r.stages[KUBELET].cpu) / run["size"])
         for r, run in zip(chosen, runs, strict=True))])
     for label, *_ in KUBELET_STEPS:
         rows.append([f"  kubelet step: {label}", *(ms(r.steps[label]) for r in chosen)])
