@@ -1,8 +1,9 @@
 """Setup and re-exec: what `orchestrator.py` does before Bosun's dependencies exist.
 
-Standard library only. `setup` installs the Debian packages Bosun and its lab need and a virtual
-environment in `.venv` beside orchestrator.py; both steps are skipped when already done, so the
-command is idempotent and fast on a set-up machine. Every other command re-runs itself under the
+Standard library only. `setup` installs the Debian packages Bosun and its lab need (with
+`--with-tests`, and under `test`, also the tools only the tests use) and a virtual environment in
+`.venv` beside orchestrator.py; both steps are skipped when already done, so the command is
+idempotent and fast on a set-up machine. Every other command re-runs itself under the
 venv's interpreter.
 """
 
@@ -31,6 +32,13 @@ DEBIAN_PACKAGES = (
     "util-linux",
 )
 
+# Only the tests use these: `vagrant validate` of vagrant/Vagrantfile (no hypervisor runs here)
+# and shellcheck of its provisioning scripts (tests/integration/test_vagrant.py).
+TEST_DEBIAN_PACKAGES = (
+    "vagrant",
+    "shellcheck",
+)
+
 
 def missing_debian_packages(packages: tuple[str, ...] = DEBIAN_PACKAGES) -> list[str]:
     """Names from `packages` that dpkg does not list as installed."""
@@ -53,8 +61,11 @@ def _python_can_make_venvs() -> bool:
     return probe.returncode == 0
 
 
-def install_debian_packages(log=print) -> None:
+def install_debian_packages(with_tests: bool = False, log=print) -> None:
+    """apt-get install whichever of Bosun's packages (and the tests' ones) are missing."""
     packages = list(DEBIAN_PACKAGES)
+    if with_tests:
+        packages += TEST_DEBIAN_PACKAGES
     if not _python_can_make_venvs():
         packages.append("python3-venv")
     missing = missing_debian_packages(tuple(packages))
@@ -94,7 +105,7 @@ def install_python_env(with_tests: bool, log=print) -> None:
 
 
 def setup(with_tests: bool = False) -> None:
-    install_debian_packages()
+    install_debian_packages(with_tests)
     install_python_env(with_tests)
 
 
