@@ -59,7 +59,7 @@ KUBELET_STEPS = (("observe (container list, images, inspects)", "observer", "obs
                  ("list the minion's pods", None, "_pods"),
                  ("plan", None, "plan"),
                  ("pod statuses", None, "_write_statuses"),
-                 ("service proxy (list, render, plan)", None, "_proxy_pass"))
+                 ("service proxy (list, render, plan)", None, "sync_proxy"))
 API_CALLS = ("list", "read", "create", "update", "patch", "delete")
 HEARTBEATS = "heartbeats: every minion, in parallel"
 KUBELET = "kubelet sync: every minion, in parallel"

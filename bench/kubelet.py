@@ -447,7 +447,7 @@ class Phases:
              ("observe (container list, images, inspects)", "observer", "observe"),
              ("list the minion's pods (API over etcd)", None, "_pods"),
              ("write pod statuses", None, "_write_statuses"),
-             ("service proxy (services, endpoints, SSH read)", None, "_proxy_pass"))
+             ("service proxy (services, endpoints, SSH read)", None, "sync_proxy"))
 
     def __init__(self, workers: list[MinionWorker]) -> None:
         self.seconds: dict[tuple[str, str], float] = {}

@@ -101,7 +101,7 @@ def test_plain_http_is_refused_off_loopback(tmp_path, etcd):
     (b"", "application/json", "BadRequest"),
     (b"\xff\xfe", "application/json", "BadRequest"),
     (b"a: [", "application/yaml", "BadRequest"),
-    (b"{}", "application/vnd.kubernetes.protobuf", "UnsupportedMediaType"),
+    (b"{}", "application/vnd.kubernetes.protobuf", "BadRequest"),  # no k8s\0 magic
     (b'{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "x"}}', "application/json",
      "BadRequest"),
     (b'{"metadata": {"name": "x"}, "spec": {"containers": "nope"}}', "application/json",

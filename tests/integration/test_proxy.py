@@ -18,8 +18,10 @@ from collections import Counter
 import pytest
 from kubernetes import client, config
 
+from bosun.kubelet.proxyworker import STAGED, ProxyRefused, ProxyWorker
 from bosun.minion import Fleet
 from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE
+from bosun.proxy.plan import InstallHaproxy
 
 from .test_kubelet import NS, SERVE_LOG, wait_for
 
@@ -230,3 +232,81 @@ def test_killing_and_scaling_pods_update_every_minion(v1, lab, echo_service):
                        "2 ready echo pods")
         _converge_every_minion(fleet, set(two), "scale to 2")
         _only_live_pods_answer(fleet, vip, two)
+
+
+def test_a_node_port_taken_on_one_minion_is_left_out_there_and_no_request_is_lost(
+        v1, lab, echo_service):
+    """Another process holds a NodePort on minion-1: haproxy could not bind it (and a failed
+    bind during a reload pauses the running haproxy), so minion-1 serves the service without
+    that node port and a ProxySkipped event says why; the other minions serve it whole."""
+    service, pods = echo_service
+    taken = 30099
+    stop_file = f"/tmp/stop-stream-{uuid.uuid4().hex[:8]}"
+    with Fleet(lab.inventory.minions()) as fleet, \
+            Fleet(lab.inventory.minions()[:1]) as stream_fleet:
+        minion = fleet["minion-1"]
+        squatter = minion.check(["sh", "-c", f"busybox nc -l -p {taken} </dev/null >/dev/null "
+                                 "2>&1 & echo $!"]).text.strip()
+        out: list = []
+        streamer = threading.Thread(target=_stream, args=(
+            stream_fleet["minion-1"], service.spec.cluster_ip, stop_file, out))
+        streamer.start()
+        try:
+            squatted = v1.create_namespaced_service(NS, {
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": "squatted"},
+                "spec": {"type": "NodePort", "selector": {"app": "echo"},
+                         "ports": [{"port": 83, "targetPort": "http", "nodePort": taken}]}})
+            event = wait_for(lambda: next((e for e in v1.list_event_for_all_namespaces(
+                field_selector="involvedObject.name=minion-1").items
+                if e.reason == "ProxySkipped" and str(taken) in e.message), None), 30,
+                "a ProxySkipped event")
+            assert event.type == "Warning" and "taken on minion-1" in event.message
+            vip = squatted.spec.cluster_ip
+            wait_for(lambda: _servers(minion) is not None and vip in minion.check(
+                ["cat", HAPROXY_CFG]).text, 30, "the service on minion-1")
+            assert f":{taken}" not in minion.check(["cat", HAPROXY_CFG]).text
+            for other in ("minion-2", "minion-3"):
+                wait_for(lambda o=other: f":{taken}" in fleet[o].check(["cat", HAPROXY_CFG]).text,
+                         30, f"the node port on {other}")
+        finally:
+            minion.check(["touch", stop_file])
+            streamer.join(timeout=60)
+            minion.check(["rm", "-f", stop_file])
+            v1.delete_namespaced_service("squatted", NS)
+            minion.run(["kill", squatter])
+    answers = Counter(line.removeprefix("got:") for line in out[0])
+    assert set(answers) <= set(pods) and sum(answers.values()) > 10, answers  # none lost
+
+
+class RecordingEvents:
+    """Stands in for the kubelet's EventRecorder: keeps (type, reason, message)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def warning(self, _obj, reason: str, message: str, *_args) -> None:
+        self.events.append(("Warning", reason, message))
+
+
+def test_a_config_haproxy_refuses_is_not_installed_and_the_running_one_serves_on(
+        v1, lab, echo_service):
+    service, _ = echo_service
+    pods = set(_pod_ips(v1).values())  # the tests before scaled the RC
+    with Fleet(lab.inventory.minions()[:1]) as fleet:
+        minion = fleet["minion-1"]
+        loop = ["busybox", "sh", "-c", _loop(service.spec.cluster_ip)]
+        wait_for(lambda: _all_answered(minion, loop, pods), 30, "the VIP from minion-1")
+        before = minion.check(["cat", HAPROXY_CFG]).text
+        pids = [int(p) for p in minion.check(["cat", PIDFILE]).text.split()]
+        events = RecordingEvents()
+        worker = ProxyWorker(minion, events, lambda: {"metadata": {"name": "minion-1"}})
+        broken = before + "\nlisten broken\n    bogus_keyword 1\n"
+        with pytest.raises(ProxyRefused):
+            worker.apply(InstallHaproxy(broken), pids)
+        assert [(kind, reason) for kind, reason, _ in events.events] == [
+            ("Warning", "FailedProxyConfig")]
+        assert "bogus_keyword" in events.events[0][2]
+        assert minion.check(["cat", HAPROXY_CFG]).text == before
+        assert minion.run(["test", "-e", STAGED]).exit_code == 1  # the temp file is gone
+        assert [int(p) for p in minion.check(["cat", PIDFILE]).text.split()] == pids
+        assert _all_answered(minion, loop, pods)  # the running haproxy never stopped

@@ -22,9 +22,8 @@ import pytest
 from bosun.proxy import (
     ApplyIptables,
     HookChains,
+    InstallHaproxy,
     ProxyMinion,
-    ReloadHaproxy,
-    WriteHaproxy,
     hook_rules,
     plan,
     read_local_ports,
@@ -317,7 +316,7 @@ def test_vip_and_node_port_reach_pods_through_haproxy(minion, tmp_path):
         # One pod leaves the endpoints: same local ports, new haproxy.cfg, graceful reload.
         second = render(*_traffic_world(PODS[:1]), MINION, read_local_ports(first.haproxy))
         actions = plan(second, first.haproxy, _nat(ns), haproxy_running=True)
-        assert actions == [WriteHaproxy(second.haproxy), ReloadHaproxy()]
+        assert actions == [InstallHaproxy(second.haproxy)]
         _write_cfg(second.haproxy, tmp_path)
         _run(_in(ns, reload_argv(started, str(cfg))))
         started += _pids(tmp_path)

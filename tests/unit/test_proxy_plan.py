@@ -8,16 +8,21 @@ from bosun.proxy import (
     ApplyIptables,
     HookChains,
     HookRule,
+    InstallHaproxy,
     ProxyMinion,
-    ReloadHaproxy,
     StartHaproxy,
-    WriteHaproxy,
     hook_rules,
     plan,
     render,
     unhook_rules,
 )
-from bosun.proxy.haproxy import check_argv, reload_argv, start_argv
+from bosun.proxy.haproxy import (
+    check_argv,
+    haproxy_ports,
+    listening_ports,
+    reload_argv,
+    start_argv,
+)
 from bosun.proxy.iptables import missing_hooks, restore_argv, saved_rules
 from tests.unit.test_proxy_render import endpoints, port, service, subset
 
@@ -49,18 +54,18 @@ def saved(rendered_rules: str | None, hooks=HOOKS, counters="[0:0]", quote=True)
         "COMMIT", "# Completed on Fri Nov 27 14:22:47 2026", ""])
 
 
-WRITE, START, RELOAD = WriteHaproxy(RENDERED.haproxy), StartHaproxy(), ReloadHaproxy()
+INSTALL, START = InstallHaproxy(RENDERED.haproxy), StartHaproxy()
 APPLY, HOOK_ALL = ApplyIptables(RENDERED.iptables), HookChains(tuple(hook_rules()))
 
 # id, current haproxy.cfg, iptables-save, haproxy running, expected actions
 CASES = [
-    ("fresh-minion", None, None, False, [WRITE, START, APPLY, HOOK_ALL]),
+    ("fresh-minion", None, None, False, [INSTALL, APPLY, HOOK_ALL]),
     ("fresh-minion-saved-nat-table", None, saved(None, hooks=[]), False,
-     [WRITE, START, APPLY, HOOK_ALL]),
+     [INSTALL, APPLY, HOOK_ALL]),
     ("all-in-place", RENDERED.haproxy, saved(RENDERED.iptables), True, []),
-    ("haproxy-config-changed", OTHER.haproxy, saved(RENDERED.iptables), True, [WRITE, RELOAD]),
+    ("haproxy-config-changed", OTHER.haproxy, saved(RENDERED.iptables), True, [INSTALL]),
     ("haproxy-stopped", RENDERED.haproxy, saved(RENDERED.iptables), False, [START]),
-    ("haproxy-stopped-and-changed", "", saved(RENDERED.iptables), False, [WRITE, START]),
+    ("haproxy-stopped-and-changed", "", saved(RENDERED.iptables), False, [INSTALL]),
     ("rules-changed", RENDERED.haproxy, saved(OTHER.iptables), True, [APPLY]),
     ("chain-flushed-by-hand", RENDERED.haproxy,
      saved(RENDERED.iptables.replace("\n-A BOSUN", "\n# -A BOSUN")), True, [APPLY]),
@@ -129,3 +134,20 @@ def test_command_argv():
     assert reload_argv([12, 34])[-3:] == ["-sf", "12", "34"]
     assert restore_argv(test=True) == ["iptables-restore", "-w", "--noflush", "--test"]
     assert restore_argv() == ["iptables-restore", "-w", "--noflush"]
+
+
+def test_listening_ports_read_from_ss():
+    out = ("LISTEN 0      128          0.0.0.0:22         0.0.0.0:*\n"
+           "LISTEN 0      4096       127.0.0.1:6443       0.0.0.0:*\n"
+           "LISTEN 0      128             [::]:2379          [::]:*\n"
+           "LISTEN 0      5                  *:30099            *:*\n\n")
+    assert listening_ports(out) == {22, 6443, 2379, 30099}
+    assert listening_ports("") == set()
+
+
+def test_haproxy_ports_are_every_bind_of_a_rendered_config():
+    services = [{"kind": "Service", "metadata": {"namespace": "default", "name": "web"},
+                 "spec": {"type": "NodePort", "clusterIP": "10.0.0.9", "ports": [
+                     {"port": 80, "targetPort": 80, "protocol": "TCP", "nodePort": 30080}]}}]
+    config = render(services, [], ProxyMinion("m"))
+    assert haproxy_ports(config.haproxy) == {config.local_ports["default/web:80"], 30080}

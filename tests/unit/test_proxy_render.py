@@ -308,3 +308,27 @@ def test_output_is_byte_identical_in_any_order(world, rnd):
     second = render(services2, eps2, ProxyMinion("minion-1", ("10.200.0.11",)))
     assert second == first
     assert second.haproxy.encode() == first.haproxy.encode()
+
+
+def test_a_node_port_taken_on_the_minion_is_left_out_there_and_reported():
+    services = [service("web", [port(80, node_port=30099)], kind="NodePort"),
+                service("api", [port(81, node_port=30100)], ip="10.0.0.11", kind="NodePort")]
+    eps = [endpoints("web", [subset(["10.244.1.5"], [("", 80)])]),
+           endpoints("api", [subset(["10.244.1.6"], [("", 81)])])]
+    free = render(services, eps, MINION)
+    squatted = render(services, eps, ProxyMinion("minion-1", ("10.200.0.11",),
+                                                  taken_ports=frozenset({30099, 22})))
+    web = listens(squatted.haproxy)["default.web.80"]
+    assert web["binds"] == [free.local_ports["default/web:80"]]  # VIP kept, node port gone
+    assert web["servers"] == ["10.244.1.5:80"]
+    assert listens(squatted.haproxy)["default.api.81"]["binds"][1] == 30100
+    assert squatted.iptables == free.iptables
+    assert squatted.skipped == ["default/web:80: nodePort 30099 is taken on minion-1 by another "
+                                "process; the node port is not served there"]
+
+
+def test_local_ports_avoid_ports_taken_on_the_minion():
+    services = [service("web", [port(80)])]
+    usual = render(services, [], MINION).local_ports["default/web:80"]
+    moved = render(services, [], ProxyMinion("minion-1", taken_ports=frozenset({usual})))
+    assert moved.local_ports["default/web:80"] not in (usual, None)

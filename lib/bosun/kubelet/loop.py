@@ -3,6 +3,8 @@
 Work is keyed by minion: the pod watch and each minion's `docker events` stream only wake that
 minion's worker, which then runs one sync pass (observe, plan, act, write pod status). A
 periodic pass is the safety net. A minion that does not answer costs only its own worker.
+The service proxy of each minion has a thread of its own, woken by the services and endpoints
+watches, so that an endpoints change never waits behind a pod's containers being started.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class MinionWorker:
         self.executor = Executor(self.minion, self.observer, self.recorder, self._services,
                                  self.state, clock)
         self.wake = threading.Event()
+        self.proxy_wake = threading.Event()
         self.executor.done = self.wake.set  # a finished teardown: look again
         self.proxy = ProxyWorker(self.minion, self.recorder,
                                  lambda: self.api.read("nodes", None, self.name))
@@ -80,8 +83,12 @@ class MinionWorker:
 
     # -- one pass ------------------------------------------------------------------------------
     def sync(self) -> list:
-        """One full pass; returns the actions it carried out. Raises TemporaryError when the
-        minion cannot be reached."""
+        """One full pass, pods then proxy; returns the actions it carried out. Raises
+        TemporaryError when the minion cannot be reached."""
+        return self.sync_pods() + self.sync_proxy()
+
+    def sync_pods(self) -> list:
+        """The pods of the minion: observe, plan, act, write their status; the actions."""
         observed = self.observer.observe()
         self._heartbeat()  # only once the minion answered: a heartbeat says it is alive
         pods = self._pods()
@@ -97,7 +104,7 @@ class MinionWorker:
             self.executor.run(actions, by_uid, observed)
             observed = self.observer.observe()
         self._write_statuses(pods, observed)
-        return actions + self._proxy_pass()
+        return actions
 
     def heartbeat(self) -> None:
         """Look at the minion and, since it answered, write its Node's heartbeat (what a pass
@@ -105,9 +112,9 @@ class MinionWorker:
         self.observer.observe()
         self._heartbeat()
 
-    def _proxy_pass(self) -> list:
-        """The minion's service proxy after its pods (endpoints follow pod IPs), when services
-        or endpoints changed since the last one or PROXY_RESYNC_SECONDS passed."""
+    def sync_proxy(self) -> list:
+        """The minion's service proxy, when services or endpoints changed since the last pass
+        or PROXY_RESYNC_SECONDS passed; the actions."""
         listing = self.view.get()
         due = time.monotonic() - self._proxy_at >= PROXY_RESYNC_SECONDS
         if listing.generation == self._proxy_generation and not due:
@@ -246,6 +253,7 @@ class Kubelet:
     def start(self) -> None:
         for name, worker in self.workers.items():
             self._spawn(f"kubelet-{name}", self._run_worker, worker)
+            self._spawn(f"proxy-{name}", self._run_proxy, worker)
             self._spawn(f"docker-events-{name}", self._follow_docker, worker)
         self._spawn("kubelet-pod-watch", self._follow_pods)
         for resource in ("services", "endpoints"):
@@ -260,6 +268,7 @@ class Kubelet:
         self.stopping.set()
         for worker in self.workers.values():
             worker.wake.set()
+            worker.proxy_wake.set()
         for stream in list(self._streams.values()):
             stream.close()
         for worker in self.workers.values():
@@ -270,7 +279,7 @@ class Kubelet:
         while not self.stopping.is_set():
             worker.wake.clear()
             try:
-                worker.sync()
+                worker.sync_pods()
                 delay = RETRY_SECONDS
                 wait = min(self.resync, max(worker.heartbeat_due_in(), 0.1))
             except (BosunError, ApiError) as error:
@@ -281,6 +290,23 @@ class Kubelet:
                 log.exception("%s: sync crashed", worker.name)
                 wait = RETRY_SECONDS
             worker.wake.wait(wait)
+
+    def _run_proxy(self, worker: MinionWorker) -> None:
+        """The minion's proxy pass whenever services or endpoints change, and every
+        PROXY_RESYNC_SECONDS (the pass itself skips a look when nothing changed)."""
+        while not self.stopping.is_set():
+            worker.proxy_wake.clear()
+            wait = PROXY_RESYNC_SECONDS
+            try:
+                worker.sync_proxy()
+            except (BosunError, ApiError) as error:
+                # The pods worker marks the Node; here only retry soon.
+                log.warning("%s: proxy pass failed: %s", worker.name, error)
+                wait = RETRY_SECONDS
+            except Exception:
+                log.exception("%s: proxy pass crashed", worker.name)
+                wait = RETRY_SECONDS
+            worker.proxy_wake.wait(wait)
 
     def _follow_docker(self, worker: MinionWorker) -> None:
         """Wake the worker on every container event (a death above all)."""
@@ -321,7 +347,7 @@ class Kubelet:
     def _services_changed(self) -> None:
         self.view.changed()
         for worker in self.workers.values():
-            worker.wake.set()
+            worker.proxy_wake.set()
 
     def _follow_pods(self) -> None:
         """Wake the worker of every minion a pod change concerns."""

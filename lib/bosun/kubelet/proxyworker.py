@@ -1,10 +1,11 @@
 """The service proxy on one minion: haproxy.cfg and Bosun's iptables chain, kept as rendered.
 
 Observe (one SSH exec reads haproxy.cfg, `iptables-save -t nat` and whether haproxy runs),
-render (bosun.proxy, pure), plan (pure), act: a changed config is uploaded to a temp file,
-checked with `haproxy -c`, renamed into place and reloaded gracefully (-sf); rules are checked
-with `iptables-restore --test` and loaded with --noflush into Bosun's chain only. Anything that
-fails validation is not installed: the old config keeps serving and a Warning event says why.
+render (bosun.proxy, pure), plan (pure), act: a changed config is uploaded to a temp file, a new
+haproxy is started on it taking over gracefully from the running one (-sf), and only once it runs
+is the file renamed into place; rules are checked with `iptables-restore --test` and loaded with
+--noflush into Bosun's chain only. Anything that fails is not installed: the old config keeps
+serving and a Warning event says why.
 """
 
 from __future__ import annotations
@@ -17,20 +18,15 @@ from bosun.minion import Minion
 from bosun.proxy.haproxy import (
     HAPROXY_CFG,
     PIDFILE,
-    check_argv,
+    haproxy_ports,
+    listening_ports,
     read_local_ports,
     reload_argv,
     start_argv,
 )
 from bosun.proxy.iptables import restore_argv
 from bosun.proxy.model import ProxyMinion
-from bosun.proxy.plan import (
-    ApplyIptables,
-    HookChains,
-    ReloadHaproxy,
-    StartHaproxy,
-    WriteHaproxy,
-)
+from bosun.proxy.plan import ApplyIptables, HookChains, InstallHaproxy, StartHaproxy
 from bosun.proxy.plan import plan as plan_proxy
 from bosun.proxy.render import ProxyConfig, render
 
@@ -40,7 +36,8 @@ OBSERVE_SCRIPT = (
     f"cat {HAPROXY_CFG} 2>/dev/null; echo {SEPARATOR}; "
     f"iptables-save -t nat; echo {SEPARATOR}; "
     f"if [ -s {PIDFILE} ] && kill -0 $(cat {PIDFILE}) 2>/dev/null; "
-    f"then cat {PIDFILE}; fi"
+    f"then cat {PIDFILE}; fi; echo {SEPARATOR}; "
+    "ss -Htln 2>/dev/null"
 )
 STAGED = f"{HAPROXY_CFG}.bosun-new"
 
@@ -57,22 +54,25 @@ class ProxyWorker:
         self.node = node  # () -> the Node object, for events
         self.last_skipped: list[str] = []
 
-    def observe(self) -> tuple[str | None, str, list[int]]:
-        """(haproxy.cfg or None, iptables-save -t nat, pids of the running haproxy)."""
+    def observe(self) -> tuple[str | None, str, list[int], frozenset[int]]:
+        """(haproxy.cfg or None, iptables-save -t nat, pids of the running haproxy, TCP ports
+        other processes listen on)."""
         out = self.minion.check(["sh", "-c", OBSERVE_SCRIPT]).text
-        config, iptables, pids = out.split(SEPARATOR + "\n")
-        return (config or None), iptables, [int(p) for p in pids.split()]
+        config, iptables, pids, listening = out.split(SEPARATOR + "\n")
+        ours = haproxy_ports(config) if pids.split() else set()
+        return ((config or None), iptables, [int(p) for p in pids.split()],
+                frozenset(listening_ports(listening) - ours))
 
     def sync(self, services: list[dict], endpoints: list[dict]) -> list:
         """One pass; returns the actions carried out. Raises ProxyRefused (after an event) when
         the minion rejected the config, MinionUnreachable when it cannot be reached."""
-        config, iptables, pids = self.observe()
-        rendered = render(services, endpoints, ProxyMinion(self.minion.name),
+        config, iptables, pids, taken = self.observe()
+        rendered = render(services, endpoints, ProxyMinion(self.minion.name, taken_ports=taken),
                           read_local_ports(config) if config else None)
         self._report_skipped(rendered)
         actions = plan_proxy(rendered, config, iptables, haproxy_running=bool(pids))
         for action in actions:
-            self._do(action, pids)
+            self.apply(action, pids)
         return actions
 
     def _report_skipped(self, rendered: ProxyConfig) -> None:
@@ -80,16 +80,18 @@ class ProxyWorker:
             self.recorder.warning(self.node(), "ProxySkipped", "; ".join(rendered.skipped))
         self.last_skipped = list(rendered.skipped)
 
-    def _do(self, action, pids: list[int]) -> None:
-        if isinstance(action, WriteHaproxy):
+    def apply(self, action, pids: list[int]) -> None:
+        """Carry out one planned action; `pids` of the running haproxy. Raises ProxyRefused
+        (after a FailedProxyConfig event) when the minion refused it."""
+        if isinstance(action, InstallHaproxy):
             self.minion.check(["mkdir", "-p", HAPROXY_CFG.rsplit("/", 1)[0]])
             self.minion.upload(STAGED, action.text.encode(), 0o644)
-            self._validated(check_argv(STAGED), None, "haproxy -c refused the new haproxy.cfg")
+            start = reload_argv(pids, STAGED) if pids else start_argv(STAGED)
+            self._validated(start, None, "haproxy refused to start on the new haproxy.cfg",
+                            cleanup=["rm", "-f", STAGED])
             self.minion.check(["mv", "-f", STAGED, HAPROXY_CFG])
         elif isinstance(action, StartHaproxy):
             self.minion.check(start_argv())
-        elif isinstance(action, ReloadHaproxy):
-            self.minion.check(reload_argv(pids))
         elif isinstance(action, ApplyIptables):
             text = action.text.encode()
             self._validated(restore_argv(test=True), text,
@@ -100,9 +102,12 @@ class ProxyWorker:
                 if self.minion.run(rule.check_argv()).exit_code == 1:
                     self.minion.check(rule.insert_argv())
 
-    def _validated(self, argv: list[str], stdin: bytes | None, what: str) -> None:
+    def _validated(self, argv: list[str], stdin: bytes | None, what: str,
+                   cleanup: list[str] | None = None) -> None:
         done = self.minion.run(argv, stdin=stdin)
         if done.exit_code != 0:
+            if cleanup:
+                self.minion.run(cleanup)
             why = done.stderr.decode(errors="replace").strip()[-500:]
             self.recorder.warning(self.node(), "FailedProxyConfig",
                                   f"{what}; the running config stays: {why}")

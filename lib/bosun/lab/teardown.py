@@ -42,7 +42,12 @@ def down(spec: LabSpec, log=print) -> None:
     if netns_exists(spec.ctl_netns):
         run(["ip", "netns", "del", spec.ctl_netns])
     if link_exists(spec.host_veth):
-        run(["ip", "link", "del", spec.host_veth])
+        # Deleting the control namespace takes the veth pair's other end with it, and the
+        # kernel removes this end moments later: gone meanwhile is as good as deleted.
+        done = run(["ip", "link", "del", spec.host_veth], check=False)
+        if done.returncode != 0 and link_exists(spec.host_veth):
+            raise LabError(f"ip link del {spec.host_veth}: "
+                           f"{done.stderr.decode(errors='replace').strip()}")
     if is_mount_point(spec.ns_dir):
         run(["umount", str(spec.ns_dir)])
     left = leftovers(spec)

@@ -13,9 +13,8 @@ from bosun.proxy.plan import (
     Action,
     ApplyIptables,
     HookChains,
-    ReloadHaproxy,
+    InstallHaproxy,
     StartHaproxy,
-    WriteHaproxy,
     plan,
 )
 from bosun.proxy.ports import LOCAL_PORT_RANGE, allocate_local_ports
@@ -29,9 +28,8 @@ __all__ = [
     "HookRule",
     "ProxyConfig",
     "ProxyMinion",
-    "ReloadHaproxy",
+    "InstallHaproxy",
     "StartHaproxy",
-    "WriteHaproxy",
     "allocate_local_ports",
     "hook_rules",
     "plan",

@@ -33,6 +33,7 @@ _ESCAPE = re.compile(rb"_([0-9a-f]{2})")
 _ESCAPED_PART = re.compile(r"(?:[a-z0-9-]|_[0-9a-f]{2})+")
 _LISTEN = re.compile(r"^listen (\S+)\s*$")
 _BIND = re.compile(r"^\s+bind 0\.0\.0\.0:(\d+)\s*$")
+_ANY_BIND = re.compile(r"^\s+bind \S*:(\d+)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,21 @@ def read_local_ports(config: str) -> dict[str, int]:
         elif key is not None and (bind := _BIND.match(line)):
             found.setdefault(key, int(bind.group(1)))
             key = None
+    return found
+
+
+def haproxy_ports(config: str) -> set[int]:
+    """Every port a haproxy.cfg rendered here binds (local ports and node ports)."""
+    return {int(port) for port in _ANY_BIND.findall(config)}
+
+
+def listening_ports(ss_output: str) -> set[int]:
+    """The ports of `ss -Htln` (TCP sockets listening, no header): `LISTEN 0 128 *:22 *:*`."""
+    found = set()
+    for line in ss_output.splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[3].rpartition(":")[2].isdigit():
+            found.add(int(fields[3].rpartition(":")[2]))
     return found
 
 

@@ -25,11 +25,14 @@ class ProxyMinion:
     """The minion a config is rendered for: its inventory name and its own (node) addresses.
 
     The addresses only label the rendered files: every haproxy frontend binds 0.0.0.0, which
-    already covers them (see templates/haproxy.cfg.j2 for why).
+    already covers them (see templates/haproxy.cfg.j2 for why). `taken_ports` are the TCP ports
+    other processes on the minion listen on (not Bosun's haproxy): haproxy could not bind them,
+    and a failed bind during a reload pauses the running haproxy's listeners.
     """
 
     name: str
     addresses: tuple[str, ...] = ()
+    taken_ports: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -14,20 +14,21 @@ from bosun.proxy.render import ProxyConfig
 
 
 @dataclass(frozen=True)
-class WriteHaproxy:
-    """Upload `text` to a temp file, validate it (`haproxy -c`), rename it over HAPROXY_CFG."""
+class InstallHaproxy:
+    """Upload `text` to a temp file and start haproxy on it, taking over from the running one
+    (-sf) if there is one; once it runs, rename the file over HAPROXY_CFG.
+
+    Starting is the validation (haproxy checks the config as `-c` does, and binds every port,
+    which `-c` does not): a config it refuses never serves, the old haproxy keeps serving, and
+    HAPROXY_CFG keeps the config that runs. One haproxy start per change, not two.
+    """
 
     text: str
 
 
 @dataclass(frozen=True)
 class StartHaproxy:
-    """Start haproxy on HAPROXY_CFG: it is not running."""
-
-
-@dataclass(frozen=True)
-class ReloadHaproxy:
-    """Start a new haproxy on HAPROXY_CFG taking over from the running one (-sf)."""
+    """Start haproxy on HAPROXY_CFG, which is as rendered: haproxy is not running."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class HookChains:
     rules: tuple[HookRule, ...]
 
 
-Action = WriteHaproxy | StartHaproxy | ReloadHaproxy | ApplyIptables | HookChains
+Action = InstallHaproxy | StartHaproxy | ApplyIptables | HookChains
 
 
 def plan(rendered: ProxyConfig, current_haproxy: str | None, current_iptables: str | None, *,
@@ -57,13 +58,10 @@ def plan(rendered: ProxyConfig, current_haproxy: str | None, current_iptables: s
     exist before anything jumps to it.
     """
     actions: list[Action] = []
-    haproxy_changed = current_haproxy != rendered.haproxy
-    if haproxy_changed:
-        actions.append(WriteHaproxy(rendered.haproxy))
-    if not haproxy_running:
+    if current_haproxy != rendered.haproxy:
+        actions.append(InstallHaproxy(rendered.haproxy))
+    elif not haproxy_running:
         actions.append(StartHaproxy())
-    elif haproxy_changed:
-        actions.append(ReloadHaproxy())
     if current_iptables is None or saved_rules(current_iptables) != saved_rules(rendered.iptables):
         actions.append(ApplyIptables(rendered.iptables))
     if missing := missing_hooks(current_iptables):

@@ -58,9 +58,10 @@ def _slot(key: str, size: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % size
 
 
-def local_ports_for(ports: Iterable[ServicePort],
-                    previous: Mapping[str, int] | None = None) -> dict[str, int]:
-    """Local ports for these service ports, never one that is a node port among them."""
+def local_ports_for(ports: Iterable[ServicePort], previous: Mapping[str, int] | None = None,
+                    taken: Iterable[int] = ()) -> dict[str, int]:
+    """Local ports for these service ports, never one that is a node port among them or one
+    that another process on the minion listens on (`taken`)."""
     ports = list(ports)
-    reserved = [p.node_port for p in ports if p.node_port is not None]
+    reserved = [*(p.node_port for p in ports if p.node_port is not None), *taken]
     return allocate_local_ports((p.key for p in ports), reserved=reserved, previous=previous)

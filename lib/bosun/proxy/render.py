@@ -7,13 +7,14 @@ the same listeners, so the two files always agree on every local port.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bosun.proxy.haproxy import haproxy_text, listeners
 from bosun.proxy.iptables import iptables_text, redirects
-from bosun.proxy.model import ProxyMinion, proxied_ports, ready_servers
+from bosun.proxy.model import ProxyMinion, ServicePort, proxied_ports, ready_servers
 from bosun.proxy.ports import local_ports_for
 
 
@@ -36,13 +37,28 @@ def render(services: Iterable[Mapping[str, Any]], endpoints: Iterable[Mapping[st
     broken; nothing in the objects themselves makes it raise: what cannot be proxied is skipped.
     """
     ports, skipped = proxied_ports(services)
+    ports, squatted = _without_taken_node_ports(ports, minion)
     servers, unusable = ready_servers(endpoints)
-    local_ports = local_ports_for(ports, previous_ports)
+    local_ports = local_ports_for(ports, previous_ports, taken=minion.taken_ports)
     full = [f"{p.key}: no free local port in the proxy's range; not proxied"
             for p in ports if p.key not in local_ports]
     return ProxyConfig(
         haproxy=haproxy_text(minion, listeners(ports, servers, local_ports)),
         iptables=iptables_text(minion, redirects(ports, local_ports)),
         local_ports=local_ports,
-        skipped=sorted({*skipped, *unusable, *full}),
+        skipped=sorted({*skipped, *squatted, *unusable, *full}),
     )
+
+
+def _without_taken_node_ports(ports: list[ServicePort],
+                              minion: ProxyMinion) -> tuple[list[ServicePort], list[str]]:
+    """Service ports whose node port another process holds on this minion keep their cluster IP
+    but lose the node port here (as kube-proxy skips a node port it cannot open)."""
+    kept, why = [], []
+    for port in ports:
+        if port.node_port is not None and port.node_port in minion.taken_ports:
+            why.append(f"{port.key}: nodePort {port.node_port} is taken on {minion.name} by "
+                       f"another process; the node port is not served there")
+            port = dataclasses.replace(port, node_port=None)
+        kept.append(port)
+    return kept, why
