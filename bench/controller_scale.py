@@ -112,6 +112,7 @@ class Stage:
 @dataclass
 class PassResult:
     stages: dict[str, Stage] = field(default_factory=dict)
+    stage_calls: dict[str, Counter] = field(default_factory=dict)  # stage -> Api calls in it
     steps: Counter = field(default_factory=Counter)  # kubelet step -> CPU s over all minions
     calls: Counter = field(default_factory=Counter)  # "list pods" -> count
     minion_calls: Counter = field(default_factory=Counter)
@@ -166,12 +167,15 @@ class Instrumented:
         return timed
 
 
-def timed(result: PassResult, name: str, fn: Callable):
+def timed(result: PassResult, name: str, fn: Callable, probe: Instrumented | None = None):
+    calls = Counter(probe.calls) if probe is not None else Counter()
     cpu, wall = time.process_time(), time.perf_counter()
     try:
         return fn()
     finally:
         result.stages[name] = Stage(time.process_time() - cpu, time.perf_counter() - wall)
+        if probe is not None:
+            result.stage_calls[name] = probe.calls - calls
 
 
 def one_pass(api: Api, store: Store, workers: list[MinionWorker], etcd_pid: int,
@@ -184,10 +188,13 @@ def one_pass(api: Api, store: Store, workers: list[MinionWorker], etcd_pid: int,
     fakes = [w.minion for w in workers]
     before_calls = [Counter(f.calls) for f in fakes]
     revision, etcd_cpu = store.current_revision(), proc_cpu(etcd_pid)
-    beats = timed(result, HEARTBEATS, lambda: reconcile._each(workers, MinionWorker.heartbeat))
-    converged = [timed(result, name, loop.run) for name, loop in loops.items()]
-    outcomes = timed(result, KUBELET, lambda: reconcile._kubelet_pass(workers, check=False))
-    converged.append(timed(result, "endpoints, after the kubelet", loops["endpoints"].run))
+    beats = timed(result, HEARTBEATS, lambda: reconcile._each(workers, MinionWorker.heartbeat),
+                  probe)
+    converged = [timed(result, name, loop.run, probe) for name, loop in loops.items()]
+    outcomes = timed(result, KUBELET, lambda: reconcile._kubelet_pass(workers, check=False),
+                     probe)
+    converged.append(timed(result, "endpoints, after the kubelet", loops["endpoints"].run,
+                           probe))
     result.etcd_cpu = proc_cpu(etcd_pid) - etcd_cpu
     result.writes = store.current_revision() - revision
     errors = [r for r in (*beats.values(), *outcomes.values()) if isinstance(r, Exception)]
@@ -238,7 +245,8 @@ def build(api: Api, store: Store, fakes: list[FakeMinion], pods: int, etcd_pid: 
         log(f"  converging: pass {attempt}: {done.writes} writes, actions {dict(done.actions)}")
         if attempt > 2 and done.converged and not placed.get(""):
             return
-    raise RuntimeError(f"not converged after {CONVERGE_PASSES} passes")
+    log(f"  not converged after {CONVERGE_PASSES} passes: measuring anyway (the tables say "
+        f"what each measured pass did)")
 
 
 def measure(size: int, pods: int, repeat: int, folder: Path) -> dict:
@@ -262,12 +270,9 @@ def measure(size: int, pods: int, repeat: int, folder: Path) -> dict:
                 serve.append(one_pass(api, store, workers, etcd.process.pid, instrument=True))
             finally:
                 close(workers)
-            log(f"  round {round_ + 1}: cron {total(cron[-1]).cpu:.2f} CPU-s, serve "
-                f"{total(serve[-1]).cpu:.2f} CPU-s")
-        for result in (*cron, *serve):
-            if result.actions:
-                raise RuntimeError(f"{size} minions: a measured pass acted: "
-                                   f"{dict(result.actions)}")
+            log(f"  round {round_ + 1}: cron {total(cron[-1]).cpu:.2f} CPU-s, actions "
+                f"{dict(cron[-1].actions)}; serve {total(serve[-1]).cpu:.2f} CPU-s, actions "
+                f"{dict(serve[-1].actions)}")
         return {"size": size, "pods": sum(len(p) for n, p in placed.items() if n),
                 "most": max((len(p) for n, p in placed.items() if n), default=0),
                 "cron": cron, "serve": serve}
@@ -304,6 +309,8 @@ def stage_table(runs: list[dict], mode: str) -> None:
         for r, run in zip(chosen, runs, strict=True))])
     for label, *_ in KUBELET_STEPS:
         rows.append([f"  kubelet step: {label}", *(ms(r.steps[label]) for r in chosen)])
+    rows.append(["node lifecycle: Node / pod writes (minions found silent)", *(
+        f"{lifecycle(r, 'nodes')} / {lifecycle(r, 'pods')}" for r in chosen)])
     rows.append(["etcd writes in the pass", *(str(r.writes) for r in chosen)])
     rows.append(["Api calls (list / read / update+create)", *(
         f"{calls(r, 'list')} / {calls(r, 'read')} / {calls(r, 'update') + calls(r, 'create')}"
@@ -311,8 +318,16 @@ def stage_table(runs: list[dict], mode: str) -> None:
     rows.append(["minion calls (container lists / inspects / execs)", *(
         f"{r.minion_calls['containers']} / {r.minion_calls['inspect']} / "
         f"{sum(v for k, v in r.minion_calls.items() if k.startswith('exec'))}" for r in chosen)])
-    rows.append(["converged (nothing acted)", *("yes" if r.converged else "no" for r in chosen)])
+    rows.append(["what the kubelet and proxy did", *(
+        ", ".join(f"{n} {k}" for k, n in sorted(r.actions.items())) or "nothing"
+        for r in chosen)])
     print_table(header, rows)
+
+
+def lifecycle(result: PassResult, resource: str) -> int:
+    """The node lifecycle stage's writes to `resource` (NotReady, taints, pods NotReady)."""
+    made = result.stage_calls.get("node-lifecycle", Counter())
+    return sum(made[f"{verb} {resource}"] for verb in ("update", "patch", "delete"))
 
 
 def calls(result: PassResult, verb: str) -> int:

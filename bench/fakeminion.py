@@ -159,7 +159,8 @@ class FakeMinion:
                            *hooks, "COMMIT", ""])
         config = self.files.get(HAPROXY_CFG, b"").decode()
         pids = "".join(f"{pid}\n" for pid in self.haproxy_pids)
-        return f"{config}{SEPARATOR}\n{saved}{SEPARATOR}\n{pids}"
+        listening = ""  # `ss -Htln`: nothing but haproxy listens on a fake minion
+        return f"{config}{SEPARATOR}\n{saved}{SEPARATOR}\n{pids}{SEPARATOR}\n{listening}"
 
     # -- the connection ----------------------------------------------------------------------
     def connect(self) -> None:
