@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubernetes import client, config, watch
+from report import print_table, source_version
 
 from bosun.inventory import load_inventory
 from bosun.lab.spec import LabSpec
@@ -114,17 +115,6 @@ def lab(action: str, spec: LabSpec) -> None:
     if action == "up":
         argv += ["--index", str(spec.index), "--minions", str(spec.minions)]
     subprocess.run(argv, check=True, stdout=sys.stderr, stdin=subprocess.DEVNULL)
-
-
-def source_version() -> str:
-    """The commit measured, and whether lib/ differs from it (others' work in progress)."""
-    git = ["git", "-C", str(ROOT)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode != 0:
-        return "not a git checkout"
-    changed = subprocess.run([*git, "status", "--porcelain", "--", "lib", "orchestrator.py"],
-                             capture_output=True, text=True).stdout.strip()
-    return head.stdout.strip() + (" + uncommitted changes in lib/" if changed else "")
 
 
 # -- the echo RC and service through the API ------------------------------------------------------
@@ -597,19 +587,6 @@ def take_down(spec: LabSpec) -> None:
 
 
 # -- the table ------------------------------------------------------------------------------------
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for r in rows:
-        print(line(r))
-
-
 def seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if abs(value) < 1 else f"{value:.2f} s"
 
