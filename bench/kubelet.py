@@ -28,7 +28,6 @@ import contextlib
 import cProfile
 import io
 import json
-import math
 import os
 import pstats
 import re
@@ -46,7 +45,7 @@ from pathlib import Path
 
 import requests
 import yaml
-from report import print_table, source_version
+from report import log, median, percentile, print_table, source_version, wait_until
 
 from bosun.api.paths import Target
 from bosun.api.query import Query
@@ -78,26 +77,8 @@ ONE_POD_GOAL, RESTART_GOAL, FLOOR_RATIO_GOAL, SYNC_GOAL = 1.0, 1.0, 1.3, 0.100
 BURST_P99_GOAL = 5.0  # Kubernetes v1.0's target for pod startup
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100): p99 of 10 samples is the largest."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def median(samples: list[float]) -> float:
-    return percentile(samples, 50)
-
-
-def wait_until(test: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not test():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:g} s")
-        time.sleep(0.05)
 
 
 # -- the lab --------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import signal
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubernetes import client, config, watch
-from report import print_table, source_version
+from report import log, median, percentile, print_table, source_version, wait_until
 
 from bosun.inventory import load_inventory
 from bosun.lab.spec import LabSpec
@@ -80,28 +79,8 @@ _SERVER = re.compile(r"^\s+server (\d+\.\d+\.\d+\.\d+):\d+ \S+(?:\s+# pod (\S+))
 Backend = str
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100): p99 of 10 samples is the largest."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def median(samples: list[float]) -> float:
-    return percentile(samples, 50)
-
-
-def wait_until(test: Callable[[], object], timeout: float, what: str,
-               interval: float = 0.05) -> object:
-    deadline = time.monotonic() + timeout
-    while not (value := test()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:g} s")
-        time.sleep(interval)
-    return value
 
 
 def loadavg() -> str:

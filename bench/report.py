@@ -1,9 +1,14 @@
-"""What the benchmarks print: aligned tables, and which commit of lib/ was measured."""
+"""What the benchmarks share: aligned tables, which commit of lib/ was measured, percentiles,
+progress lines on stderr, and waiting for a condition."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,3 +42,28 @@ def source_version(root: Path = ROOT) -> str:
 def machine() -> str:
     """`2 cores, load 6.1` : what else competed for the CPU."""
     return f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100): p99 of 10 samples is the largest."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def median(samples: list[float]) -> float:
+    return percentile(samples, 50)
+
+
+def wait_until(test: Callable[[], object], timeout: float, what: str,
+               interval: float = 0.05) -> object:
+    """Poll test() until it returns something true, and return that. Raises TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while not (value := test()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:g} s")
+        time.sleep(interval)
+    return value
