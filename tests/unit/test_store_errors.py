@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
-from etcd3gw import exceptions as gwexc
 
 from bosun.errors import PermanentError, TemporaryError
 from bosun.store.errors import (
@@ -14,7 +15,7 @@ from bosun.store.errors import (
     error_from_reply,
     grpc_status,
 )
-from bosun.store.gateway import translate
+from bosun.store.gateway import server_side, transport_error
 
 COMPACTED = ('{"error":"etcdserver: mvcc: required revision has been compacted","message":'
              '"etcdserver: mvcc: required revision has been compacted","code":11}')
@@ -29,9 +30,7 @@ NOSPACE = ('{"error":"etcdserver: mvcc: database space exceeded","message":'
            '"etcdserver: mvcc: database space exceeded","code":8}')
 STREAM_ERROR = ('{"error":{"grpc_code":14,"http_code":503,"message":"transport is closing",'
                 '"http_status":"Service Unavailable"}}')
-REFUSED = ("HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: "
-           "/v3/kv/range (Caused by NewConnectionError('Failed to establish a new connection: "
-           "[Errno 111] Connection refused'))")
+REFUSED = "ConnectionRefusedError from http://127.0.0.1:1: [Errno 111] Connection refused"
 
 
 @pytest.mark.parametrize(("body", "server_error", "expected"), [
@@ -77,14 +76,25 @@ def test_retry_classes():
         assert isinstance(error_from_reply(body, False), PermanentError)
 
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (gwexc.ConnectionFailedError(REFUSED), StoreUnavailable),
-    (gwexc.ConnectionTimeoutError("Read timed out. (read timeout=5)"), StoreUnavailable),
-    (gwexc.InternalServerError("oops", "Internal Server Error"), StoreUnavailable),
-    (gwexc.ConnectionFailedError(NO_LEADER, "Service Unavailable"), StoreUnavailable),
-    (gwexc.Etcd3Exception(COMPACTED, "Bad Request"), Gone),
-    (gwexc.Etcd3Exception(LEASE_NOT_FOUND, "Not Found"), NotFound),
-    (gwexc.Etcd3Exception("gibberish", "Bad Request"), Rejected),
-], ids=["refused", "timeout", "500", "503-no-leader", "compacted", "lease", "4xx-unparsed"])
-def test_translate_etcd3gw_exceptions(exc, expected):
-    assert type(translate(exc, "/k")) is expected
+@pytest.mark.parametrize(("status", "retry"), [
+    (500, True), (502, True), (503, True), (504, True), (408, True),
+    (400, False), (404, False), (409, False), (412, False), (429, False),
+])
+def test_server_side_statuses(status, retry):
+    # The status only decides for bodies without a gRPC code (a proxy's page, say).
+    assert server_side(status) is retry
+    expected = StoreUnavailable if retry else Rejected
+    assert type(error_from_reply("<html>oops</html>", server_side(status))) is expected
+
+
+@pytest.mark.parametrize("exc", [
+    ConnectionRefusedError(111, "Connection refused"),
+    TimeoutError("timed out"),
+    http.client.RemoteDisconnected("Remote end closed connection without response"),
+    http.client.IncompleteRead(b"{", 99),
+    http.client.BadStatusLine("garbage"),
+], ids=["refused", "timeout", "closed", "cut-off", "garbled"])
+def test_transport_errors_are_temporary(exc):
+    error = transport_error(exc, "http://127.0.0.1:1", "/k")
+    assert type(error) is StoreUnavailable and error.key == "/k"
+    assert type(exc).__name__ in str(error) and "http://127.0.0.1:1" in str(error)

@@ -1,7 +1,8 @@
 """The only door to etcd: Kubernetes objects as JSON under /registry/..., read, written with
 optimistic concurrency (resourceVersion = etcd mod_revision), watched, and leases for locks.
 
-Nothing else in Bosun imports etcd3gw or talks to etcd.
+Nothing else in Bosun talks to etcd. Its HTTP transport is bosun.store.pool (the standard
+library's http.client over kept-open connections).
 """
 
 from bosun.store.errors import (

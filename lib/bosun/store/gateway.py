@@ -1,92 +1,67 @@
-"""The one place Bosun calls etcd3gw: unary calls to etcd's JSON gateway (/v3/kv/..., leases)
-over one keep-alive connection pool, with every failure turned into a bosun.store error.
+"""Unary calls to etcd's JSON gateway (/v3/kv/..., leases): a JSON POST on a kept-open
+connection from the pool, the reply decoded once, and every failure turned into a bosun.store
+error.
 
-Thread-safe: requests' pool hands each concurrent call its own kept-open connection.
+Thread-safe: the pool hands each concurrent call its own connection.
 """
 
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
-from urllib.parse import urlsplit
-
-import etcd3gw
-import requests
-from etcd3gw import exceptions as gwexc
-from requests.adapters import HTTPAdapter
 
 from bosun.store.errors import StoreError, error_from_reply
+from bosun.store.pool import TRANSPORT_ERRORS, Pool
 
 API_PATH = "/v3/"  # etcd >= 3.4; fixed so that no call waits on version discovery
-POOL_SIZE = 32  # the API server's worker threads; beyond it connections are not kept
-
-# Dead peers (host gone, cable pulled) show up on idle connections and watch streams within
-# about 10 s; a live etcd answers keepalive probes from its kernel.
-SOCKET_OPTIONS = [
-    (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
-    (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
-    (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 5),
-    (socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 2),
-    (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3),
-]
-
-# Failures on the way or 5xx: no answer from etcd about the request itself.
-_SERVER_SIDE = (gwexc.ConnectionFailedError, gwexc.ConnectionTimeoutError,
-                gwexc.InternalServerError)
 
 
-class _KeepAliveAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["socket_options"] = SOCKET_OPTIONS
-        super().init_poolmanager(*args, **kwargs)
+def server_side(status: int) -> bool:
+    """Whether an HTTP status says the call got no answer from etcd itself (5xx, or a timeout
+    on the way): without a gRPC code in the body, it is worth retrying."""
+    return status >= 500 or status == 408
 
 
-def new_session(pool_size: int = POOL_SIZE) -> requests.Session:
-    """A session that keeps connections, sets TCP options, and ignores proxy settings and
-    ~/.netrc (read on every request otherwise, and never meant for etcd)."""
-    session = requests.Session()
-    session.trust_env = False
-    adapter = _KeepAliveAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def transport_error(exc: BaseException, endpoint: str, key: str | None = None) -> StoreError:
+    """The StoreError (StoreUnavailable) for a refused, timed-out or cut-off exchange."""
+    return error_from_reply(f"{type(exc).__name__} from {endpoint}: {exc}", server_error=True,
+                            key=key)
 
 
 class Gateway:
     """Unary calls to one etcd endpoint; raises only StoreError subclasses."""
 
     def __init__(self, endpoint: str, timeout: float) -> None:
-        url = urlsplit(endpoint)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError(f"etcd endpoint must be http(s)://host:port, not {endpoint!r}")
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
-        self.session = new_session()
-        self._client = etcd3gw.client(
-            host=url.hostname, port=url.port or 2379, protocol=url.scheme, timeout=timeout,
-            api_path=API_PATH, session=self.session)
-
-    def url(self, path: str) -> str:
-        return self._client.get_url(path)
+        self.pool = Pool(self.endpoint, timeout)
 
     def call(self, path: str, payload: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         """POST `payload` to /v3/<path>; the decoded reply.
 
-        Raises StoreUnavailable (refused, timed out, 5xx, no leader), Gone (compacted),
+        Raises StoreUnavailable (refused, timed out, cut off, 5xx, no leader), Gone (compacted),
         NotFound (lease), Rejected (anything else etcd refuses).
         """
+        body = json.dumps(payload, separators=(",", ":")).encode()
         try:
-            reply = self._client.post(self.url(path), json=payload)
-        except gwexc.Etcd3Exception as exc:
-            raise translate(exc, key) from exc
-        except (requests.RequestException, ValueError) as exc:
-            # A reply cut short or not JSON: the connection broke under it.
-            raise error_from_reply(str(exc), server_error=True, key=key) from exc
-        if "error" in reply:
+            reply = self.pool.request("POST", API_PATH + path, body)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, self.endpoint, key) from exc
+        if reply.status != 200:
+            raise error_from_reply(reply.text(), server_side(reply.status), key)
+        try:
+            decoded = json.loads(reply.body)
+        except ValueError as exc:
+            # A 200 whose body is not JSON: something between us and etcd broke it.
+            raise error_from_reply(f"reply is not JSON: {exc}", server_error=True,
+                                   key=key) from exc
+        if not isinstance(decoded, dict):
+            raise error_from_reply(f"reply is not a JSON object: {reply.text()[:200]}",
+                                   server_error=True, key=key)
+        if "error" in decoded:
             # Streaming endpoints (lease/keepalive) report failures inside a 200 reply.
-            raise error_from_reply(json.dumps(reply), server_error=False, key=key)
-        return reply
+            raise error_from_reply(reply.text(), server_error=False, key=key)
+        return decoded
 
     def txn(self, compare: list[dict], success: list[dict], failure: list[dict],
             key: str | None = None) -> dict[str, Any]:
@@ -109,20 +84,15 @@ class Gateway:
     def healthy(self) -> bool:
         """etcd's own /health: a leader, no alarm, and a read through raft within the timeout."""
         try:
-            reply = self.session.get(self.endpoint + "/health", timeout=self.timeout)
-            return reply.status_code == 200 and reply.json().get("health") == "true"
-        except (requests.RequestException, ValueError):
+            reply = self.pool.request("GET", "/health")
+            return reply.status == 200 and json.loads(reply.body).get("health") == "true"
+        except (*TRANSPORT_ERRORS, ValueError, AttributeError):
             return False
 
     def connections_opened(self) -> int:
         """TCP connections opened so far by unary calls (keep-alive check for tests, bench)."""
-        pools = self.session.get_adapter(self.endpoint).poolmanager.pools
-        return sum(pools[key].num_connections for key in pools.keys())
+        return self.pool.opened
 
     def close(self) -> None:
-        self.session.close()
-
-
-def translate(exc: gwexc.Etcd3Exception, key: str | None = None) -> StoreError:
-    """The StoreError for an etcd3gw exception (the reply body is its detail_text)."""
-    return error_from_reply(exc.detail_text, isinstance(exc, _SERVER_SIDE), key)
+        """Close the kept-open connections (a later call opens a new one)."""
+        self.pool.close()

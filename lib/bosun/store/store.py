@@ -25,7 +25,7 @@ from bosun.store.codec import (
     with_resource_version,
 )
 from bosun.store.errors import AlreadyExists, Conflict, Gone, NotFound, StoreError
-from bosun.store.gateway import Gateway, new_session
+from bosun.store.gateway import Gateway
 from bosun.store.keys import lock_key, prefix_end
 from bosun.store.lock import Lock
 from bosun.store.watch import Watch
@@ -200,8 +200,7 @@ class Store:
         """
         if not isinstance(revision, int) or revision < 0:
             raise ValueError(f"watch revision must be a non-negative int, not {revision!r}")
-        return Watch(new_session(pool_size=1), self._gateway.url("watch"), prefix, revision,
-                     self.timeout)
+        return Watch(self._gateway.pool, prefix, revision)
 
     def current_revision(self) -> int:
         """etcd's revision now (a linearizable read)."""

@@ -1,13 +1,14 @@
 """Watches: one etcd watch stream per Watch, read from /v3/watch as newline-separated JSON,
 turned into Kubernetes-style ADDED / MODIFIED / DELETED events.
 
-etcd3gw's own watch cannot report compaction or a dropped stream, so the stream is read here,
-on its own connection. close() shuts that socket down, which wakes a reader blocked in another
-thread at once.
+Each Watch reads its stream on a connection of its own, opened by the store's pool but never
+returned to it. close() shuts that socket down, which wakes a reader blocked in another thread
+at once.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
@@ -16,8 +17,6 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
-
-import requests
 
 from bosun.store.codec import (
     b64,
@@ -29,7 +28,9 @@ from bosun.store.codec import (
     with_resource_version,
 )
 from bosun.store.errors import Gone, StoreError, StoreUnavailable, error_from_reply
+from bosun.store.gateway import API_PATH, server_side
 from bosun.store.keys import prefix_end, split_key
+from bosun.store.pool import TRANSPORT_ERRORS, Pool
 
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"
@@ -90,9 +91,10 @@ def check_message(message: dict[str, Any], prefix: str) -> dict[str, Any]:
     return result
 
 
-def _lines(response: requests.Response) -> Iterator[bytes]:
+def _lines(response: http.client.HTTPResponse) -> Iterator[bytes]:
     buffer = bytearray()
-    for chunk in response.iter_content(chunk_size=None):
+    # read1 returns what has arrived (within one chunk of the reply) without waiting for more.
+    while chunk := response.read1(65536):
         buffer += chunk
         while (end := buffer.find(b"\n")) >= 0:
             line = bytes(buffer[:end])
@@ -111,41 +113,39 @@ class Watch:
     is the last revision delivered (or reported by etcd as complete): watch again from there.
     """
 
-    def __init__(self, session: requests.Session, url: str, prefix: str, revision: int,
-                 timeout: float) -> None:
+    def __init__(self, pool: Pool, prefix: str, revision: int) -> None:
         self.prefix = prefix
         self._revision = revision
-        self._session = session
         self._pending: deque[WatchEvent] = deque()
         self._closed = False
         self._lock = threading.Lock()
         self._socket: socket.socket | None = None
-        self._response: requests.Response | None = None
+        self._response: http.client.HTTPResponse | None = None
         try:
-            self._open(url, revision, timeout)
+            self._open(pool, revision)
         except BaseException:
             self.close()
             raise
 
-    def _open(self, url: str, revision: int, timeout: float) -> None:
+    def _open(self, pool: Pool, revision: int) -> None:
         request = {"create_request": {
             "key": b64(self.prefix), "range_end": b64(prefix_end(self.prefix.encode())),
             "start_revision": revision + 1, "prev_kv": True, "progress_notify": True}}
         try:
-            self._response = self._session.post(url, json=request, stream=True, timeout=timeout)
-        except requests.RequestException as exc:
-            raise StoreUnavailable(f"cannot watch {self.prefix}: {exc}", self.prefix) from exc
-        if self._response.status_code != 200:
-            raise error_from_reply(self._response.text, self._response.status_code >= 500,
-                                   self.prefix)
-        connection = self._response.raw.connection
-        self._socket = connection.sock if connection is not None else None
+            self._socket = pool.connect()
+            self._response = pool.start(self._socket, "POST", API_PATH + "watch",
+                                        json.dumps(request).encode())
+            if self._response.status != 200:
+                body = self._response.read().decode("utf-8", "replace")
+                raise error_from_reply(body, server_side(self._response.status), self.prefix)
+        except TRANSPORT_ERRORS as exc:
+            raise StoreUnavailable(f"cannot watch {self.prefix}: {type(exc).__name__}: {exc}",
+                                   self.prefix) from exc
         self._stream = _lines(self._response)
         created = self._next_message()
         if created is None or not check_message(created, self.prefix).get("created"):
             raise StoreUnavailable(f"etcd did not create the watch on {self.prefix}", self.prefix)
-        if self._socket is not None:
-            self._socket.settimeout(None)  # the timeout was for the reply; events may be rare
+        self._socket.settimeout(None)  # the timeout was for the reply; events may be rare
 
     @property
     def revision(self) -> int:
@@ -188,9 +188,9 @@ class Watch:
         except Exception as exc:
             if self._closed:
                 return None  # close() cut the stream under the reader: that is the way out
-            if isinstance(exc, (requests.RequestException, OSError)):
-                raise StoreUnavailable(f"watch on {self.prefix} broke: {exc}",
-                                       self.prefix) from exc
+            if isinstance(exc, TRANSPORT_ERRORS):
+                message = f"watch on {self.prefix} broke: {type(exc).__name__}: {exc}"
+                raise StoreUnavailable(message, self.prefix) from exc
             raise
         if line is None:
             if self._closed:
@@ -212,7 +212,8 @@ class Watch:
                 self._socket.shutdown(socket.SHUT_RDWR)
         if self._response is not None:
             self._response.close()
-        self._session.close()
+        if self._socket is not None:
+            self._socket.close()
 
     def __enter__(self) -> Watch:
         return self
