@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fakeminion import FakeMinion, address
-from report import machine, print_table, source_version
+from report import log, machine, print_table, source_version
 
 from bosun import reconcile
 from bosun.api.paths import Target
@@ -63,10 +63,6 @@ KUBELET_STEPS = (("observe (container list, images, inspects)", "observer", "obs
 API_CALLS = ("list", "read", "create", "update", "patch", "delete")
 HEARTBEATS = "heartbeats: every minion, in parallel"
 KUBELET = "kubelet sync: every minion, in parallel"
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # -- the cluster ----------------------------------------------------------------------------------

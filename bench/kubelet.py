@@ -45,7 +45,16 @@ from pathlib import Path
 
 import requests
 import yaml
-from report import log, median, percentile, print_table, source_version, wait_until
+from report import (
+    lab,
+    log,
+    median,
+    percentile,
+    print_table,
+    source_version,
+    stop_api_server,
+    wait_until,
+)
 
 from bosun.api.paths import Target
 from bosun.api.query import Query
@@ -82,24 +91,6 @@ BURST_P99_GOAL = 5.0  # Kubernetes v1.0's target for pod startup
 
 
 # -- the lab --------------------------------------------------------------------------------------
-def lab(action: str, spec: LabSpec) -> None:
-    argv = [sys.executable, str(ROOT / "orchestrator.py"), "lab", action,
-            "--state-dir", str(spec.state_dir)]
-    if action == "up":
-        argv += ["--index", str(spec.index), "--minions", str(spec.minions)]
-    subprocess.run(argv, check=True, stdout=sys.stderr, stdin=subprocess.DEVNULL)
-
-
-def stop_api_server(spec: LabSpec) -> None:
-    """SIGTERM the lab's `orchestrator.py serve` (and with it its kubelet); wait for it to go."""
-    pid = running_pid(spec.api_pid_file, api_program())
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
-    wait_until(lambda: running_pid(spec.api_pid_file, api_program()) is None, 30,
-               "the lab's API server to stop")
-
-
 class CpuMeter:
     """CPU seconds over a block: the lab's API server process (API + kubelet), and the whole
     machine's busy time (all cores; other work on the machine included)."""

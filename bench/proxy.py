@@ -43,7 +43,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubernetes import client, config, watch
-from report import log, median, percentile, print_table, source_version, wait_until
+from report import (
+    lab,
+    log,
+    median,
+    percentile,
+    print_table,
+    source_version,
+    wait_until,
+)
 
 from bosun.inventory import load_inventory
 from bosun.lab.spec import LabSpec
@@ -85,15 +93,6 @@ Backend = str
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-# -- the lab --------------------------------------------------------------------------------------
-def lab(action: str, spec: LabSpec) -> None:
-    argv = [sys.executable, str(ROOT / "orchestrator.py"), "lab", action,
-            "--state-dir", str(spec.state_dir)]
-    if action == "up":
-        argv += ["--index", str(spec.index), "--minions", str(spec.minions)]
-    subprocess.run(argv, check=True, stdout=sys.stderr, stdin=subprocess.DEVNULL)
 
 
 # -- the echo RC and service through the API ------------------------------------------------------

@@ -29,7 +29,6 @@ import argparse
 import os
 import resource
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -39,7 +38,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report import machine, print_table, source_version
+from report import (
+    lab,
+    log,
+    machine,
+    median,
+    print_table,
+    source_version,
+    stop_api_server,
+    wait_until,
+)
 
 from bosun.api.paths import Target
 from bosun.api.query import Query
@@ -61,18 +69,6 @@ RECONCILE_CONVERGED, RECONCILE_LOCKED = 0, 3
 MAX_RUNS = 30
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def wait_until(test: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not test():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:g} s")
-        time.sleep(0.1)
-
-
 def rc_manifest(replicas: int) -> dict:
     return {"apiVersion": "v1", "kind": "ReplicationController",
             "metadata": {"name": RC_NAME, "namespace": NAMESPACE},
@@ -88,24 +84,8 @@ def running(pod: dict) -> bool:
 
 
 # -- the lab --------------------------------------------------------------------------------------
-def lab(action: str, spec: LabSpec) -> None:
-    argv = [sys.executable, str(ROOT / "orchestrator.py"), "lab", action,
-            "--state-dir", str(spec.state_dir)]
-    if action == "up":
-        argv += ["--index", str(spec.index), "--minions", str(spec.minions)]
-    subprocess.run(argv, check=True, stdout=sys.stderr, stdin=subprocess.DEVNULL)
-
-
 def serve_pid(spec: LabSpec) -> int | None:
     return running_pid(spec.api_pid_file, api_program())
-
-
-def stop_serve(spec: LabSpec) -> None:
-    """SIGTERM the lab's `orchestrator.py serve` (its controllers and kubelet with it)."""
-    pid = serve_pid(spec)
-    if pid is not None:
-        os.kill(pid, signal.SIGTERM)
-        wait_until(lambda: serve_pid(spec) is None, 30, "the lab's serve to stop")
 
 
 def proc_cpu(pid: int | None) -> float:
@@ -269,10 +249,6 @@ def reconcile_round(api: Api, fleet: Fleet, spec: LabSpec, replicas: int) -> Rec
 
 
 # -- the report -----------------------------------------------------------------------------------
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
 def report(serve: list[ServeRound], cron: list[ReconcileRound], replicas: int,
            load: tuple[str, str]) -> None:
     print(f"RC of {replicas} replicas on 3 minions, {source_version()}; {load[0]} at the start, "
@@ -325,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"lab up: index {spec.index}, {spec.state_dir}")
         lab("up", spec)
-        stop_serve(spec)  # a serve of this lib/, whatever ran before
+        stop_api_server(spec)  # a serve of this lib/, whatever ran before
         lab("up", spec)
         store = Store(spec.etcd_client_url)
         api = Api(store)
@@ -334,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"(a) serve, round {i + 1}")
                 serve_rounds.append(serve_round(api, store, fleet, spec, args.replicas))
             log("stopping the lab's serve")
-            stop_serve(spec)
+            stop_api_server(spec)
             for i in range(args.rounds):
                 log(f"(b) reconcile --once, round {i + 1}")
                 cron_rounds.append(reconcile_round(api, fleet, spec, args.replicas))

@@ -1,10 +1,11 @@
 """What the benchmarks share: aligned tables, which commit of lib/ was measured, percentiles,
-progress lines on stderr, and waiting for a condition."""
+progress lines on stderr, waiting for a condition, and bringing a lab of their own up and down."""
 
 from __future__ import annotations
 
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -67,3 +68,26 @@ def wait_until(test: Callable[[], object], timeout: float, what: str,
             raise TimeoutError(f"{what}: not within {timeout:g} s")
         time.sleep(interval)
     return value
+
+
+def lab(action: str, spec) -> None:
+    """`orchestrator.py lab ACTION` for the lab of `spec` (a bosun.lab.spec.LabSpec)."""
+    argv = [sys.executable, str(ROOT / "orchestrator.py"), "lab", action,
+            "--state-dir", str(spec.state_dir)]
+    if action == "up":
+        argv += ["--index", str(spec.index), "--minions", str(spec.minions)]
+    subprocess.run(argv, check=True, stdout=sys.stderr, stdin=subprocess.DEVNULL)
+
+
+def stop_api_server(spec) -> None:
+    """SIGTERM the lab's `orchestrator.py serve` (and with it its controllers and kubelet);
+    wait for it to go. `lab up` starts it again."""
+    from bosun.lab.build import api_program
+    from bosun.lab.system import running_pid
+
+    pid = running_pid(spec.api_pid_file, api_program())
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: running_pid(spec.api_pid_file, api_program()) is None, 30,
+               "the lab's API server to stop")
