@@ -11,10 +11,12 @@ IP:80), so both see the same machine load even while other work comes and goes.
 (2) Time from an Endpoints change to every minion's haproxy serving it, for RC scale 3->4, scale
 4->3 and a deleted pod (its removal, then its replacement): the change is timed from when a
 watch on the Endpoints object (through the API, kubernetes client) shows it to when every
-minion's haproxy.cfg lists exactly those pods (IP and, from the server's comment, name: a
-replacement often gets its predecessor's IP) and the haproxy pidfile is newer than the cfg,
-polled on all 3 minions in parallel over kept-open SSH connections (bosun.minion). The mtimes of
-haproxy.cfg and the pidfile split that time into "cfg written" and "new haproxy started".
+minion's running haproxy sends connections to exactly those pods (its runtime API's `show
+servers state`) and its haproxy.cfg lists the same pods (IP and, from the server's comment,
+name: a replacement often gets its predecessor's IP), polled on all 3 minions in parallel over
+kept-open SSH connections (bosun.minion). The mtimes of haproxy.cfg and the pidfile tell when the
+cfg was written and whether haproxy was restarted for the change (an endpoints-only change
+should reach the running haproxy through its runtime API, with no restart).
 
 It brings the lab up (`orchestrator.py lab up --index 8 --state-dir DIR`) and takes it down at
 the end, also on failure or SIGTERM, unless --keep-lab; the RC and the service are deleted in any
@@ -57,7 +59,7 @@ from bosun.inventory import load_inventory
 from bosun.lab.spec import LabSpec
 from bosun.lab.system import in_netns
 from bosun.minion import Fleet, Minion
-from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE
+from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE, STATS_SOCKET, read_servers_state
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_SCRIPT = ROOT / "bench" / "proxy_load.py"
@@ -71,11 +73,12 @@ SERVICE_PORT = 80
 SERVE = f"hostname > /www/index.html && exec httpd -f -p {POD_PORT} -h /www"
 RATIO_GOAL, CONVERGE_GOAL = 0.90, 1.0
 V1_USERSPACE, V1_IPTABLES = 0.36, 0.96  # Kubernetes v1.0's proxies, as issue 6 quotes them
-# Fixed text, no value from any object: haproxy.cfg, then the mtimes of it and of the pidfile
-# (haproxy serves the cfg when the pidfile is newer). In this order, a cfg renamed into place
-# between the two reads shows as not served yet; tested first and read after, it would show as
-# served while the old haproxy still runs (the kubelet reloads a few hundred ms after the rename).
-POLL_SCRIPT = f"cat {HAPROXY_CFG} && stat -c %.9Y {HAPROXY_CFG} {PIDFILE}"
+# Fixed text, no value from any object: the running haproxy's servers (runtime API), haproxy.cfg,
+# then the mtimes of it and of the pidfile. The kubelet tells the running haproxy first and
+# writes the cfg after, so a poll counts a change as served once both show it.
+POLL_SEPARATOR = "----bench-poll----"
+POLL_SCRIPT = (f"echo 'show servers state' | socat -t 2 stdio unix-connect:{STATS_SOCKET}; "
+               f"echo {POLL_SEPARATOR}; cat {HAPROXY_CFG} && stat -c %.9Y {HAPROXY_CFG} {PIDFILE}")
 # perf_counter() + WALL_OFFSET = time.time(): file times on the minions (same kernel clock) are
 # compared with the watch's arrival times.
 WALL_OFFSET = time.time() - time.perf_counter()
@@ -246,7 +249,7 @@ def served_servers(config_text: str) -> frozenset[Backend]:
 class Poll:
     sent: float  # perf_counter() when the poll was sent and its reply received
     received: float
-    servers: frozenset[Backend] | None  # None: haproxy is older than haproxy.cfg
+    servers: frozenset[Backend] | None  # None: the running haproxy and its cfg disagree
     written: float = 0.0  # haproxy.cfg's and the pidfile's mtimes, on the perf_counter() clock
     started: float = 0.0
 
@@ -258,10 +261,15 @@ def poll(minion: Minion) -> Poll:
     received = time.perf_counter()
     if done.exit_code != 0:
         return Poll(sent, received, None)
-    config_text, written_at, started_at, _ = done.text.rsplit("\n", 3)
+    state, rest = done.text.split(POLL_SEPARATOR + "\n", 1)
+    config_text, written_at, started_at, _ = rest.rsplit("\n", 3)
     written, started = float(written_at) - WALL_OFFSET, float(started_at) - WALL_OFFSET
-    servers = served_servers(config_text) if started > written else None
-    return Poll(sent, received, servers, written, started)
+    listed = served_servers(config_text)
+    running = read_servers_state(state) or {}
+    serving = {name.split(":")[0] for listener, servers in running.items()
+               if listener.startswith(f"{NS}.{NAME}.") for name, up in servers.items() if up}
+    agree = serving == {b.split()[0] for b in listed}
+    return Poll(sent, received, listed if agree else None, written, started)
 
 
 def served(minion: Minion) -> frozenset[Backend] | None:
@@ -407,7 +415,7 @@ def measured(kind: str, acted: float, event: float, pollers: list[Poller],
                     {n: p.started - event for n, p in polls.items()})
     log(f"(2) {kind}: Endpoints {change.action_to_endpoints:.2f} s after the call, every minion "
         f"{change.endpoints_to_served:.3f} s after that; per minion cfg written / haproxy "
-        f"started / seen: " + ", ".join(
+        f"(re)started (negative: before the change) / seen: " + ", ".join(
             f"{n} {change.written[n]:.3f}/{change.started[n]:.3f}/{change.seen[n]:.3f}"
             for n in polls))
     return change
@@ -657,17 +665,20 @@ def report(results: dict) -> None:
           f"{percentile(results['poll_rtt'], 99) * 1000:.0f} ms (the served time is a poll's "
           f"reply: at most one interval + round trip late). {results['poll_cost'][0]:.0f} polls/s, "
           f"costing this process {results['poll_cost'][1]:.2f} CPU-s/s (plus an sshd session, "
-          f"sh, cat and stat on the minion per poll).")
+          f"sh, socat, cat and stat on the minion per poll).")
     print("    After the watch showed the change, p50 over the changes and minions: haproxy.cfg "
-          "written (its mtime) / the new haproxy started (pidfile mtime) / a poll saw it; "
+          "written (its mtime; the running haproxy was told before) / a poll saw it; haproxy "
+          "restarted for it (pidfile newer than the change) on how many minions of all; "
           "then every change's time until the last minion:")
     for kind in dict.fromkeys(c.kind for c in changes):
         mine = [c for c in changes if c.kind == kind]
         steps = [median([t for c in mine for t in getattr(c, key).values()])
-                 for key in ("written", "started", "seen")]
+                 for key in ("written", "seen")]
+        restarts = sum(t > 0 for c in mine for t in c.started.values())
         print(f"    {kind}: API call -> Endpoints p50 "
               f"{seconds(median([c.action_to_endpoints for c in mine]))}; "
-              + " / ".join(seconds(t) for t in steps) + "; all: "
+              + " / ".join(seconds(t) for t in steps)
+              + f"; restarts {restarts} of {sum(len(c.started) for c in mine)}; all: "
               + ", ".join(seconds(c.endpoints_to_served) for c in mine))
 
 

@@ -25,6 +25,7 @@ DEBIAN_PACKAGES = (
     "etcd-server",
     "etcd-client",
     "haproxy",
+    "socat",  # the proxy talks to haproxy's runtime API (its admin socket) with it
     "iptables",
     "openssh-server",
     "busybox-static",

@@ -1,6 +1,7 @@
 """Service proxying in the lab: a service VIP from every minion and every container rotates over
 pods on all minions; NodePort answers on every minion's address; Bosun's rules only; haproxy
-reloads lose no request; scaling or killing pods reaches every minion's haproxy.
+reloads lose no request; scaling or killing pods reaches every minion's haproxy through its
+runtime API, without a restart.
 
 Requests go through `nc -w 2`: a request that fails (refused, reset, or sent to a pod that is
 gone: connect would wait longer than 2 s) prints nothing, so a missing answer is a lost request.
@@ -20,7 +21,7 @@ from kubernetes import client, config
 
 from bosun.kubelet.proxyworker import STAGED, ProxyRefused, ProxyWorker
 from bosun.minion import Fleet
-from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE
+from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE, STATS_SOCKET, read_servers_state
 from bosun.proxy.plan import InstallHaproxy
 
 from .test_kubelet import NS, SERVE_LOG, wait_for
@@ -89,13 +90,26 @@ def _rotated(minion, argv, pods) -> Counter | None:
     return answers if answers and max(answers.values()) - min(answers.values()) <= 1 else None
 
 
-def _servers(minion) -> set[str] | None:
-    """Pod IPs behind every listener of the minion's haproxy.cfg, once the haproxy serving it
-    started after it was written (its pidfile is newer); None before."""
-    if minion.run(["test", PIDFILE, "-nt", HAPROXY_CFG]).exit_code != 0:
-        return None
-    config = minion.check(["cat", HAPROXY_CFG]).text
-    return set(re.findall(r"^\s+server (\S+):\d+ ", config, re.MULTILINE))
+def _installed(minion) -> bool:
+    """Whether the running haproxy was started on the minion's haproxy.cfg as it is now (its
+    pidfile is newer: a restart renames the file into place before the new haproxy starts)."""
+    return minion.run(["test", PIDFILE, "-nt", HAPROXY_CFG]).exit_code == 0
+
+
+def _servers(minion) -> set[str]:
+    """Pod IPs the running haproxy sends the echo service's connections to, from its runtime
+    API (servers added there, and not in maintenance)."""
+    answer = minion.check(["sh", "-c", f"echo 'show servers state' | socat stdio "
+                           f"unix-connect:{STATS_SOCKET}"]).text
+    running = read_servers_state(answer)
+    assert running is not None, answer
+    return {name.split(":")[0] for listener, servers in running.items()
+            if listener.startswith(f"{NS}.echo.") for name, serving in servers.items()
+            if serving}
+
+
+def _haproxy_pids(fleet) -> dict[str, str]:
+    return {minion.name: minion.check(["cat", PIDFILE]).text.strip() for minion in fleet}
 
 
 def _pod_ips(v1) -> dict[str, str]:
@@ -220,6 +234,7 @@ def test_killing_and_scaling_pods_update_every_minion(v1, lab, echo_service):
         before = wait_for(lambda: (lambda ips: ips if len(ips) == 3 else None)(_pod_ips(v1)),
                           60, "3 ready echo pods")
         _converge_every_minion(fleet, set(before), "the 3 echo pods")
+        pids = _haproxy_pids(fleet)
         victim_ip, victim = sorted(before.items())[0]
         v1.delete_namespaced_pod(victim, NS)
         after = wait_for(lambda: (lambda ips: ips if len(ips) == 3 and victim_ip not in ips
@@ -232,6 +247,13 @@ def test_killing_and_scaling_pods_update_every_minion(v1, lab, echo_service):
                        "2 ready echo pods")
         _converge_every_minion(fleet, set(two), "scale to 2")
         _only_live_pods_answer(fleet, vip, two)
+        # Only pods changed: every minion's haproxy got them through its runtime API, no
+        # restart; haproxy.cfg was rewritten to match, for its next start.
+        assert _haproxy_pids(fleet) == pids
+        for minion in fleet:
+            wait_for(lambda m=minion: set(re.findall(r"^\s+server (\S+):\d+ ", m.check(
+                ["cat", HAPROXY_CFG]).text, re.MULTILINE)) == set(two), 10,
+                f"haproxy.cfg of {minion.name} listing the 2 pods")
 
 
 def test_a_node_port_taken_on_one_minion_is_left_out_there_and_no_request_is_lost(
@@ -263,7 +285,7 @@ def test_a_node_port_taken_on_one_minion_is_left_out_there_and_no_request_is_los
                 "a ProxySkipped event")
             assert event.type == "Warning" and "taken on minion-1" in event.message
             vip = squatted.spec.cluster_ip
-            wait_for(lambda: _servers(minion) is not None and vip in minion.check(
+            wait_for(lambda: _installed(minion) and vip in minion.check(
                 ["cat", HAPROXY_CFG]).text, 30, "the service on minion-1")
             assert f":{taken}" not in minion.check(["cat", HAPROXY_CFG]).text
             for other in ("minion-2", "minion-3"):

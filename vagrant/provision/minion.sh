@@ -7,9 +7,9 @@
 # subnet. DIR (default /bosun-shared) holds the master's id_ed25519.pub, which is authorized for
 # root, and the lab's known_hosts, to which this host's SSH key is added.
 #
-# Steps: install docker.io, haproxy, iptables and python3 (only the missing ones); let root log in
-# with a key if sshd does not; authorize the master's key where sshd reads root's keys; Docker's
-# bridge on the pod subnet (daemon.json "bip", Docker restarted only when docker0 does not
+# Steps: install docker.io, haproxy, socat (for haproxy's runtime API), iptables and python3
+# (only the missing ones); let root log in with a key if sshd does not; authorize the master's
+# key where sshd reads root's keys; Docker's bridge on the pod subnet (daemon.json "bip", Docker restarted only when docker0 does not
 # already carry the address); IP forwarding; routes to the peers' pod subnets and forwarding into
 # this one, kept across reboots by a systemd unit; Debian's haproxy service stopped (Bosun runs
 # its own haproxy); this host's SSH key recorded.
@@ -22,7 +22,7 @@ set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export DEBIAN_FRONTEND=noninteractive
 
-readonly PACKAGES=(docker.io haproxy iptables python3)
+readonly PACKAGES=(docker.io haproxy socat iptables python3)
 readonly DAEMON_JSON=/etc/docker/daemon.json
 readonly SYSCTL_FILE=/etc/sysctl.d/60-bosun.conf
 readonly UNIT_NAME=bosun-pod-network.service
@@ -427,8 +427,9 @@ check_tools() {
   version=$(docker version --format '{{.Server.Version}}') || fail "docker does not answer"
   ok "docker $version answers"
   haproxy -v >/dev/null || fail "haproxy does not run"
+  socat -V >/dev/null || fail "socat does not run"
   iptables -V >/dev/null || fail "iptables does not run"
-  ok "haproxy and iptables run"
+  ok "haproxy, socat and iptables run"
 }
 
 main() {

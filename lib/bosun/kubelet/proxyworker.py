@@ -1,16 +1,20 @@
 """The service proxy on one minion: haproxy.cfg and Bosun's iptables chain, kept as rendered.
 
-Observe (one SSH exec reads haproxy.cfg, `iptables-save -t nat` and whether haproxy runs),
-render (bosun.proxy, pure), plan (pure), act: a changed config is uploaded to a temp file, a new
-haproxy is started on it taking over gracefully from the running one (-sf), and only once it runs
-is the file renamed into place; rules are checked with `iptables-restore --test` and loaded with
---noflush into Bosun's chain only. Anything that fails is not installed: the old config keeps
-serving and a Warning event says why.
+Observe (one SSH exec reads haproxy.cfg, `iptables-save -t nat`, whether haproxy runs and its
+servers), render (bosun.proxy, pure), plan (pure), act: when only the pods behind the listeners
+changed, the running haproxy gets them through its runtime API (socat to its admin socket; no
+restart), then haproxy.cfg is rewritten for the next start. Any other change is uploaded to a
+temp file, a new haproxy is started on it taking over gracefully from the running one (-sf), and
+only once it runs is the file renamed into place; rules are checked with `iptables-restore
+--test` and loaded with --noflush into Bosun's chain only. Anything that fails is not installed:
+the old config keeps serving and a Warning event says why.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bosun.errors import BosunError
 from bosun.events import EventRecorder
@@ -18,15 +22,27 @@ from bosun.minion import Minion
 from bosun.proxy.haproxy import (
     HAPROXY_CFG,
     PIDFILE,
+    STATS_SOCKET,
     haproxy_ports,
     listening_ports,
     read_local_ports,
+    read_servers_state,
     reload_argv,
+    runtime_argv,
+    runtime_input,
+    runtime_refusals,
     start_argv,
 )
 from bosun.proxy.iptables import restore_argv
 from bosun.proxy.model import ProxyMinion
-from bosun.proxy.plan import ApplyIptables, HookChains, InstallHaproxy, StartHaproxy
+from bosun.proxy.plan import (
+    ApplyIptables,
+    HookChains,
+    InstallHaproxy,
+    StartHaproxy,
+    UpdateServers,
+    WriteHaproxyCfg,
+)
 from bosun.proxy.plan import plan as plan_proxy
 from bosun.proxy.render import ProxyConfig, render
 
@@ -37,9 +53,33 @@ OBSERVE_SCRIPT = (
     f"iptables-save -t nat; echo {SEPARATOR}; "
     f"if [ -s {PIDFILE} ] && kill -0 $(cat {PIDFILE}) 2>/dev/null; "
     f"then cat {PIDFILE}; fi; echo {SEPARATOR}; "
-    "ss -Htln 2>/dev/null"
+    f"ss -Htln 2>/dev/null; echo {SEPARATOR}; "
+    f"if [ -S {STATS_SOCKET} ] && command -v socat >/dev/null; "
+    f"then echo 'show servers state' | socat -t 2 stdio unix-connect:{STATS_SOCKET}; fi"
 )
 STAGED = f"{HAPROXY_CFG}.bosun-new"
+# Fixed text; the config arrives on stdin. A rename, so a reader never sees half a file.
+WRITE_SCRIPT = f"cat > {STAGED} && chmod 644 {STAGED} && mv -f {STAGED} {HAPROXY_CFG}"
+# One exec per install: stage the config (stdin), start haproxy on it ("$@": the start argv,
+# each word quoted by the SSH boundary), rename it into place once haproxy runs. On failure the
+# staged file goes and stderr says why.
+INSTALL_SCRIPT = (
+    f"mkdir -p {HAPROXY_CFG.rsplit('/', 1)[0]} && cat > {STAGED} && chmod 644 {STAGED} "
+    f"|| {{ echo 'cannot write {STAGED}' >&2; exit 1; }}; "
+    f"\"$@\" || {{ rm -f {STAGED}; exit 1; }}; mv -f {STAGED} {HAPROXY_CFG}"
+)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One look at the minion's proxy, in one SSH exec."""
+
+    config: str | None  # haproxy.cfg; None: there is none
+    iptables: str  # iptables-save -t nat
+    pids: list[int]  # of the running haproxy; []: it does not run
+    taken_ports: frozenset[int]  # TCP ports other processes listen on
+    servers: dict[str, dict[str, bool]] | None  # the running haproxy's; None: unknown
 
 
 class ProxyRefused(BosunError):
@@ -54,25 +94,27 @@ class ProxyWorker:
         self.node = node  # () -> the Node object, for events
         self.last_skipped: list[str] = []
 
-    def observe(self) -> tuple[str | None, str, list[int], frozenset[int]]:
-        """(haproxy.cfg or None, iptables-save -t nat, pids of the running haproxy, TCP ports
-        other processes listen on)."""
+    def observe(self) -> Observed:
+        """The minion's proxy as it is, in one SSH exec."""
         out = self.minion.check(["sh", "-c", OBSERVE_SCRIPT]).text
-        config, iptables, pids, listening = out.split(SEPARATOR + "\n")
+        config, iptables, pids, listening, servers = out.split(SEPARATOR + "\n")
         ours = haproxy_ports(config) if pids.split() else set()
-        return ((config or None), iptables, [int(p) for p in pids.split()],
-                frozenset(listening_ports(listening) - ours))
+        return Observed(config or None, iptables, [int(p) for p in pids.split()],
+                        frozenset(listening_ports(listening) - ours),
+                        read_servers_state(servers) if pids.split() else None)
 
     def sync(self, services: list[dict], endpoints: list[dict]) -> list:
         """One pass; returns the actions carried out. Raises ProxyRefused (after an event) when
         the minion rejected the config, MinionUnreachable when it cannot be reached."""
-        config, iptables, pids, taken = self.observe()
-        rendered = render(services, endpoints, ProxyMinion(self.minion.name, taken_ports=taken),
-                          read_local_ports(config) if config else None)
+        seen = self.observe()
+        rendered = render(services, endpoints,
+                          ProxyMinion(self.minion.name, taken_ports=seen.taken_ports),
+                          read_local_ports(seen.config) if seen.config else None)
         self._report_skipped(rendered)
-        actions = plan_proxy(rendered, config, iptables, haproxy_running=bool(pids))
+        actions = plan_proxy(rendered, seen.config, seen.iptables, haproxy_running=bool(seen.pids),
+                             running_servers=seen.servers)
         for action in actions:
-            self.apply(action, pids)
+            self.apply(action, seen.pids)
         return actions
 
     def _report_skipped(self, rendered: ProxyConfig) -> None:
@@ -84,12 +126,21 @@ class ProxyWorker:
         """Carry out one planned action; `pids` of the running haproxy. Raises ProxyRefused
         (after a FailedProxyConfig event) when the minion refused it."""
         if isinstance(action, InstallHaproxy):
-            self.minion.check(["mkdir", "-p", HAPROXY_CFG.rsplit("/", 1)[0]])
-            self.minion.upload(STAGED, action.text.encode(), 0o644)
             start = reload_argv(pids, STAGED) if pids else start_argv(STAGED)
-            self._validated(start, None, "haproxy refused to start on the new haproxy.cfg",
-                            cleanup=["rm", "-f", STAGED])
-            self.minion.check(["mv", "-f", STAGED, HAPROXY_CFG])
+            self._validated(["sh", "-c", INSTALL_SCRIPT, "sh", *start], action.text.encode(),
+                            "haproxy refused to start on the new haproxy.cfg")
+        elif isinstance(action, UpdateServers):
+            answer = self.minion.run(runtime_argv(), stdin=runtime_input(action.commands))
+            refused = runtime_refusals(answer.text) if answer.exit_code == 0 else [
+                answer.stderr.decode(errors="replace").strip()[-300:] or "socat failed"]
+            if refused:
+                log.warning("%s: haproxy's runtime API refused %s; restarting it on the new "
+                            "config instead", self.minion.name, refused[:3])
+                self.apply(InstallHaproxy(action.text), pids)
+            else:
+                self.apply(WriteHaproxyCfg(action.text), pids)
+        elif isinstance(action, WriteHaproxyCfg):
+            self.minion.check(["sh", "-c", WRITE_SCRIPT], stdin=action.text.encode())
         elif isinstance(action, StartHaproxy):
             self.minion.check(start_argv())
         elif isinstance(action, ApplyIptables):
@@ -102,12 +153,10 @@ class ProxyWorker:
                 if self.minion.run(rule.check_argv()).exit_code == 1:
                     self.minion.check(rule.insert_argv())
 
-    def _validated(self, argv: list[str], stdin: bytes | None, what: str,
-                   cleanup: list[str] | None = None) -> None:
+    def _validated(self, argv: list[str], stdin: bytes | None, what: str) -> None:
+        """Run argv; if it fails, a FailedProxyConfig event and ProxyRefused say why."""
         done = self.minion.run(argv, stdin=stdin)
         if done.exit_code != 0:
-            if cleanup:
-                self.minion.run(cleanup)
             why = done.stderr.decode(errors="replace").strip()[-500:]
             self.recorder.warning(self.node(), "FailedProxyConfig",
                                   f"{what}; the running config stays: {why}")

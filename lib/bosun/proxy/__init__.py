@@ -2,8 +2,10 @@
 
 From the cluster's Services and Endpoints, `render` produces the whole haproxy.cfg and the
 `iptables-restore --noflush` input for Bosun's own nat chain, byte-identical for the same cluster;
-`plan` compares them with what the minion has and says what to do. Nothing here touches a host:
-the executor (upload, validate, swap, reload) lives with the code that owns the SSH door.
+`plan` compares them with what the minion has and says what to do: a restart of haproxy for a
+new config, or only new servers through its runtime API when just the pods behind it changed.
+Nothing here touches a host: the executor (upload, validate, swap, reload, runtime commands)
+lives with the code that owns the SSH door.
 """
 
 from bosun.proxy.haproxy import read_local_ports, render_haproxy
@@ -15,6 +17,8 @@ from bosun.proxy.plan import (
     HookChains,
     InstallHaproxy,
     StartHaproxy,
+    UpdateServers,
+    WriteHaproxyCfg,
     plan,
 )
 from bosun.proxy.ports import LOCAL_PORT_RANGE, allocate_local_ports
@@ -30,6 +34,8 @@ __all__ = [
     "ProxyMinion",
     "InstallHaproxy",
     "StartHaproxy",
+    "UpdateServers",
+    "WriteHaproxyCfg",
     "allocate_local_ports",
     "hook_rules",
     "plan",

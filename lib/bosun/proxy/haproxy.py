@@ -3,6 +3,11 @@
 `render_haproxy` is pure; the argv builders below are the only way Bosun spells haproxy's
 command lines (the executor quotes them once at the SSH boundary). `read_local_ports` reads the
 local ports back from a config rendered here, so a re-render can keep them where they are.
+
+When only the pods behind the listeners change, the running haproxy is told through its runtime
+API (the admin socket, reached with socat) instead of being restarted: `server_commands` says
+what to send, from `config_servers` of the rendered config and `read_servers_state` of what the
+running haproxy has; `runtime_refusals` reads its answers.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ _ESCAPED_PART = re.compile(r"(?:[a-z0-9-]|_[0-9a-f]{2})+")
 _LISTEN = re.compile(r"^listen (\S+)\s*$")
 _BIND = re.compile(r"^\s+bind 0\.0\.0\.0:(\d+)\s*$")
 _ANY_BIND = re.compile(r"^\s+bind \S*:(\d+)\s*$", re.MULTILINE)
+_SERVER = re.compile(r"^\s+server (\S+) (\S+)")
+# What the runtime API answers to add/del/set/enable server when all went well. A server that
+# still carries connections cannot be deleted: it stays in maintenance (no new connections).
+_RUNTIME_OK = frozenset({"", "New server registered.", "Server deleted.",
+                         "Server still has connections attached to it, cannot remove it."})
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,88 @@ def listening_ports(ss_output: str) -> set[int]:
         if len(fields) >= 4 and fields[3].rpartition(":")[2].isdigit():
             found.add(int(fields[3].rpartition(":")[2]))
     return found
+
+
+def config_servers(config: str) -> dict[str, dict[str, str]]:
+    """Listener name -> server name -> address, from a haproxy.cfg rendered here."""
+    found: dict[str, dict[str, str]] = {}
+    servers = None
+    for line in config.splitlines():
+        if listen := _LISTEN.match(line):
+            servers = found.setdefault(listen.group(1), {})
+        elif servers is not None and (server := _SERVER.match(line)):
+            servers[server.group(1)] = server.group(2)
+    return found
+
+
+def without_servers(config: str) -> str:
+    """`config` without its server lines: equal for two configs that differ only in pods."""
+    return "\n".join(line for line in config.splitlines() if not _SERVER.match(line))
+
+
+def read_servers_state(text: str) -> dict[str, dict[str, bool]] | None:
+    """Listener -> server name -> whether it takes new connections, from the runtime API's
+    `show servers state`; None when `text` is not that answer (no socat, no socket).
+
+    A server takes connections when no maintenance or drain flag is set on it (admin state 0):
+    servers are added in maintenance and removed by putting them there.
+    """
+    lines = text.splitlines()
+    if len(lines) < 2 or lines[0].strip() != "1" or not lines[1].startswith("# be_id"):
+        return None
+    columns = lines[1][2:].split()
+    backend, server, admin = (columns.index(c) for c in
+                              ("be_name", "srv_name", "srv_admin_state"))
+    found: dict[str, dict[str, bool]] = {}
+    for line in lines[2:]:
+        fields = line.split()
+        if len(fields) == len(columns):
+            found.setdefault(fields[backend], {})[fields[server]] = fields[admin] == "0"
+    return found
+
+
+def server_commands(running: Mapping[str, Mapping[str, bool]],
+                    wanted: Mapping[str, Mapping[str, str]]) -> list[str] | None:
+    """Runtime API commands that make the running servers the `wanted` ones ([]: they are).
+
+    `running` is `read_servers_state` of the running haproxy, `wanted` `config_servers` of the
+    rendered config. None when a wanted listener is not running (only a restart adds one).
+    A server that is not wanted but still running is put in maintenance, then deleted; one
+    already in maintenance is left alone (it takes no connection, and a later add reuses it).
+    """
+    commands = []
+    for listener in sorted(wanted):
+        if listener not in running:
+            return None
+        have, want = running[listener], wanted[listener]
+        for name in sorted(want):
+            target = f"{listener}/{name}"
+            if name not in have:
+                commands += [f"add server {target} {want[name]}", f"enable server {target}"]
+            elif not have[name]:
+                commands.append(f"set server {target} state ready")
+        for name in sorted(n for n, serving in have.items() if serving and n not in want):
+            commands += [f"set server {listener}/{name} state maint",
+                         f"del server {listener}/{name}"]
+    return commands
+
+
+def runtime_argv() -> list[str]:
+    """Send stdin's commands (one line, `;` between them) to the running haproxy's admin socket;
+    -t: wait this long for its answers after stdin ends."""
+    return ["socat", "-t", "5", "stdio", f"unix-connect:{STATS_SOCKET}"]
+
+
+def runtime_input(commands: Sequence[str]) -> bytes:
+    """One line: the runtime API reads one line per connection when not in interactive mode.
+    Every word comes from a rendered config: escaped names and checked IPv4 addresses."""
+    return ("; ".join(commands) + "\n").encode()
+
+
+def runtime_refusals(answer: str) -> list[str]:
+    """The lines of the runtime API's answer that say a command failed ([]: all went well)."""
+    return [line for line in (raw.strip() for raw in answer.splitlines())
+            if line not in _RUNTIME_OK]
 
 
 def check_argv(path: str) -> list[str]:
