@@ -280,10 +280,19 @@ def test_all_causes_are_reported_at_once():
      "metadata.name: Required value: name or generateName is required"),
     ("replicationcontrollers", edit(RC, ("spec", "replicas"), -1),
      "spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+    ("services", edit(SVC, ("spec", "ports", 0, "protocol"), "UDP"),
+     'spec.ports[0].protocol: Unsupported value: "UDP": supported values: "TCP" '
+     "(Bosun's service proxy, haproxy, carries TCP only)"),
 ], ids=["selector-mismatch", "duplicate-service-port", "load-balancer", "configmap-volume",
-        "requests-above-limits", "no-name", "negative-replicas"])
+        "requests-above-limits", "no-name", "negative-replicas", "udp-service"])
 def test_messages_read_as_kubernetes_writes_them(resource, manifest, text):
     assert text in [str(c) for c in causes_of(resource, created(resource, manifest))]
+
+
+def test_a_headless_service_may_have_udp_ports_since_nothing_proxies_them():
+    headless = edit(edit(SVC, ("spec", "clusterIP"), "None"), ("spec", "ports", 0, "protocol"),
+                    "UDP")
+    assert causes_of("services", created("services", headless)) == []
 
 
 def test_invalid_names_the_kind_and_object():

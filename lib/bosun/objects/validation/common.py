@@ -15,6 +15,10 @@ from bosun.objects.fielderrors import FieldError
 
 PROTOCOLS = ("TCP", "UDP")
 BOSUN_PROTOCOLS_NOTE = " (Bosun's proxy and kubelet do not implement SCTP)"
+# A service port is carried by each minion's haproxy, which proxies TCP only: a UDP service would
+# be accepted and then never answer, so the API refuses it.
+SERVICE_PROTOCOLS = ("TCP",)
+SERVICE_PROTOCOLS_NOTE = " (Bosun's service proxy, haproxy, carries TCP only)"
 IMMUTABLE = "field is immutable"
 NEGATIVE = "must be greater than or equal to 0"
 
@@ -42,11 +46,13 @@ def check(path: str, value: str, rule: Callable[[str], list[str]]) -> list[Field
     return [fe.invalid(path, value, msg) for msg in rule(value)]
 
 
-def protocol(path: str, value: object) -> list[FieldError]:
-    """A port protocol: TCP or UDP (empty is defaulted to TCP before validation)."""
+def protocol(path: str, value: object, supported: tuple[str, ...] = PROTOCOLS,
+             note: str = BOSUN_PROTOCOLS_NOTE) -> list[FieldError]:
+    """A port protocol: TCP or UDP, or only `supported` (empty is defaulted to TCP before
+    validation)."""
     given = text(value)
-    if given and given not in PROTOCOLS:
-        return [fe.not_supported(path, given, PROTOCOLS, BOSUN_PROTOCOLS_NOTE)]
+    if given and given not in supported:
+        return [fe.not_supported(path, given, supported, note)]
     return []
 
 

@@ -12,6 +12,8 @@ from bosun.objects.fielderrors import FieldError, GoValue
 from bosun.objects.meta import validate_labels, validate_object_meta, validate_object_meta_update
 from bosun.objects.validation.common import (
     IMMUTABLE,
+    SERVICE_PROTOCOLS,
+    SERVICE_PROTOCOLS_NOTE,
     as_dict,
     check,
     dicts,
@@ -42,7 +44,8 @@ def validate_service(obj: dict, old: dict | None) -> list[FieldError]:
     ports = dicts(spec.get("ports"))
     if not ports and spec.get("clusterIP") != "None":
         errs.append(fe.required("spec.ports"))
-    errs += _ports(ports) + _node_ports(ports, kind) + _cluster_ips(spec) + _ip_families(spec)
+    errs += _ports(ports, headless=spec.get("clusterIP") == "None") + _node_ports(ports, kind)
+    errs += _cluster_ips(spec) + _ip_families(spec)
     errs += _affinity(spec) + _traffic_policies(spec, kind)
     errs += validate_labels(spec.get("selector"), "spec.selector")
     for i, ip in enumerate(spec.get("externalIPs") or []):
@@ -71,7 +74,9 @@ def _go_service_port(protocol_name: str, port: int | None = 0, node_port: int = 
         f"NodePort:{node_port}}}")
 
 
-def _ports(ports: list[dict]) -> list[FieldError]:
+def _ports(ports: list[dict], headless: bool) -> list[FieldError]:
+    """A headless service's ports are not proxied (clients go to the pods), so they may be
+    UDP; every other service's go through haproxy, TCP only."""
     errs: list[FieldError] = []
     seen_names: set[str] = set()
     seen_keys: set[tuple[str, int | None]] = set()
@@ -86,7 +91,9 @@ def _ports(ports: list[dict]) -> list[FieldError]:
                 errs.append(fe.duplicate(f"{at}.name", name))
             seen_names.add(name)
         errs += port_number(f"{at}.port", port.get("port"))
-        errs += protocol(f"{at}.protocol", port.get("protocol"))
+        errs += (protocol(f"{at}.protocol", port.get("protocol")) if headless else
+                 protocol(f"{at}.protocol", port.get("protocol"), SERVICE_PROTOCOLS,
+                          SERVICE_PROTOCOLS_NOTE))
         if port.get("targetPort") is not None:
             errs += port_number_or_name(f"{at}.targetPort", port["targetPort"])
         key = (text(port.get("protocol")) or "TCP", integer(port.get("port")))
