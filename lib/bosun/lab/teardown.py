@@ -7,6 +7,7 @@ of a lab, for the tests and for `down` itself to check that nothing is left behi
 
 from __future__ import annotations
 
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -91,9 +92,18 @@ def _stop(pid_file: Path, program: str) -> None:
 
 
 def _cgroup_dirs(name: str) -> list[Path]:
-    if not CGROUP_ROOT.exists():
-        return []
-    return [d for d in CGROUP_ROOT.glob(f"*/{name}") if d.is_dir()]
+    """Every cgroup folder named `name` (a minion's recorded cgroup parent), at any depth.
+
+    dockerd places a relative cgroup parent under its own cgroup in each hierarchy, and that is
+    not always the root: here the memory controller puts every process, dockerd too, in a
+    cgroup of its own (`memory/process_api/ID/`). Folders named `name` are not searched inside.
+    """
+    found = []
+    for folder, children, _ in os.walk(CGROUP_ROOT):
+        if name in children:
+            found.append(Path(folder) / name)
+            children.remove(name)
+    return sorted(found)
 
 
 def _remove_cgroups(name: str) -> None:
