@@ -23,6 +23,8 @@ from bosun.lab.system import in_minion
 
 ROOT = Path(__file__).resolve().parents[2]
 ORCHESTRATOR = [sys.executable, str(ROOT / "orchestrator.py")]
+# The suite's own lab; two modules bring up short-lived labs of their own at the next indices
+# (TEST_LAB_INDEX + 1 and + 3), so a second test run beside the first sets this to 5, say.
 TEST_LAB_INDEX = int(os.environ.get("BOSUN_TEST_LAB_INDEX", "1"))
 TEST_LAB_MINIONS = 3
 

@@ -9,9 +9,9 @@ from bosun.lab.build import DOCKERD, SSHD
 from bosun.lab.spec import LabSpec
 from bosun.lab.system import netns_exists, running_pid
 
-from .conftest import lab_cli, require_root
+from .conftest import TEST_LAB_INDEX, lab_cli, require_root
 
-TEARDOWN_LAB_INDEX = 2
+TEARDOWN_LAB_INDEX = TEST_LAB_INDEX + 1
 
 
 def _docker(spec: LabSpec, minion: int, *args: str) -> subprocess.CompletedProcess:

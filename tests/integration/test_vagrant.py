@@ -4,10 +4,10 @@
 hands master.sh and minion.sh consistent arguments; both scripts are shellcheck-clean. Then the
 scripts run for real: master.sh against a scratch repository on this machine (its packages are
 here already and its `setup` is recorded, not run; it makes the key and the inventory, which
-Bosun reads), and minion.sh on a minion of a lab of our own (index 4), whose key, route,
-forwarding and daemon.json it has to repair without restarting the lab's dockerd. A fresh master
-key and the known_hosts line the script wrote must then be all a new Bosun connection needs, and
-a second run must change nothing.
+Bosun reads), and minion.sh on a minion of a lab of our own (the suite's lab index + 3), whose
+key, route, forwarding and daemon.json it has to repair without restarting the lab's dockerd. A
+fresh master key and the known_hosts line the script wrote must then be all a new Bosun
+connection needs, and a second run must change nothing.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from bosun.lab.spec import LabSpec, MinionSpec
 from bosun.lab.system import running_pid
 from bosun.minion import Minion, MinionAuthError
 
-from .conftest import ROOT, lab_cli, require_root
+from .conftest import ROOT, TEST_LAB_INDEX, lab_cli, require_root
 
 VAGRANT_DIR = ROOT / "vagrant"
 PROVISION = VAGRANT_DIR / "provision"
-VAGRANT_LAB_INDEX = 4
+VAGRANT_LAB_INDEX = TEST_LAB_INDEX + 3
 PLAN_SCRIPT = "puts JSON.generate(BosunLab.plan(ENV))"
 
 
@@ -264,7 +264,8 @@ SYSCTL = "/etc/sysctl.d/60-bosun.conf"
 
 @pytest.fixture(scope="module")
 def vagrant_lab(tmp_path_factory):
-    """A 2-minion lab of this module's own at index 4, removed (and checked) at the end."""
+    """A 2-minion lab of this module's own at the suite's lab index + 3, removed (and checked)
+    at the end."""
     require_root()
     state_dir = tmp_path_factory.mktemp("vagrant-lab")
     done = lab_cli(state_dir, "up", "--minions", "2", "--index", str(VAGRANT_LAB_INDEX))
