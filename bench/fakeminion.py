@@ -18,10 +18,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from bosun.inventory.addresses import MinionAddress
-from bosun.kubelet.proxyworker import OBSERVE_SCRIPT, SEPARATOR
+from bosun.kubelet.proxyworker import INSTALL_SCRIPT, OBSERVE_SCRIPT, SEPARATOR, WRITE_SCRIPT
 from bosun.kubelet.spec import container_create, infra_create
 from bosun.minion import CommandResult, DockerNotFound, MinionFacts, RemoteCommandError
-from bosun.proxy.haproxy import HAPROXY_CFG
+from bosun.proxy.haproxy import HAPROXY_CFG, config_servers, runtime_argv
 from bosun.proxy.iptables import restore_argv
 
 IPTABLES_NAT = ("iptables", "-w", "-t", "nat")
@@ -67,6 +67,7 @@ class FakeMinion:
         self.nat_rules = ""  # what the last iptables-restore loaded into Bosun's chain
         self.hooks: set[tuple[str, ...]] = set()
         self.haproxy_pids: list[int] = []
+        self.servers: dict[str, dict[str, bool]] = {}  # the running haproxy's: name -> serving
 
     # -- the world this minion runs ----------------------------------------------------------
     def run_pods(self, pods: Sequence[Mapping]) -> None:
@@ -137,10 +138,21 @@ class FakeMinion:
         out, code = b"", 0
         if argv == ["sh", "-c", OBSERVE_SCRIPT]:
             out = self._proxy_observed().encode()
+        elif argv[:3] == ["sh", "-c", INSTALL_SCRIPT]:  # stage, start haproxy on it, rename
+            self.files[HAPROXY_CFG] = stdin or b""
+            self.haproxy_pids = [4242 + len(self.haproxy_pids)]
+            self.servers = {listener: dict.fromkeys(servers, True) for listener, servers
+                            in config_servers(self.files[HAPROXY_CFG].decode()).items()}
+        elif argv == ["sh", "-c", WRITE_SCRIPT]:
+            self.files[HAPROXY_CFG] = stdin or b""
+        elif argv == runtime_argv():
+            self._runtime((stdin or b"").decode())
         elif argv[:2] == ["mv", "-f"]:
             self.files[argv[3]] = self.files.pop(argv[2])
         elif argv[0] == "haproxy" and "-c" not in argv:
             self.haproxy_pids = [4242 + len(self.haproxy_pids)]
+            self.servers = {listener: dict.fromkeys(servers, True) for listener, servers
+                            in config_servers(self.files[HAPROXY_CFG].decode()).items()}
         elif argv == restore_argv():
             self.nat_rules = (stdin or b"").decode()
         elif tuple(argv[:4]) == IPTABLES_NAT and argv[4] in ("-C", "-I"):
@@ -160,7 +172,25 @@ class FakeMinion:
         config = self.files.get(HAPROXY_CFG, b"").decode()
         pids = "".join(f"{pid}\n" for pid in self.haproxy_pids)
         listening = ""  # `ss -Htln`: nothing but haproxy listens on a fake minion
-        return f"{config}{SEPARATOR}\n{saved}{SEPARATOR}\n{pids}{SEPARATOR}\n{listening}"
+        state = "".join(f"1 {listener} 1 {name} {name.split(':')[0]} 2 {0 if up else 1}\n"
+                        for listener, servers in sorted(self.servers.items())
+                        for name, up in sorted(servers.items()))
+        servers = ("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state\n"
+                   f"{state}\n") if self.haproxy_pids else ""
+        return (f"{config}{SEPARATOR}\n{saved}{SEPARATOR}\n{pids}{SEPARATOR}\n{listening}"
+                f"{SEPARATOR}\n{servers}")
+
+    def _runtime(self, line: str) -> None:
+        """haproxy's runtime API, for the server commands the proxy sends."""
+        for command in line.strip().split("; "):
+            listener, name = command.split()[2].split("/", 1)  # `VERB server LISTENER/NAME ...`
+            servers = self.servers.setdefault(listener, {})
+            if command.startswith("add server"):
+                servers[name] = False
+            elif command.startswith("del server"):
+                servers.pop(name, None)
+            else:  # enable server X / set server X state ready|maint
+                servers[name] = command.startswith("enable") or command.endswith("ready")
 
     # -- the connection ----------------------------------------------------------------------
     def connect(self) -> None:
