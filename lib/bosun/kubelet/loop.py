@@ -44,6 +44,9 @@ PROXY_RESYNC_SECONDS = 30.0
 FACTS_SECONDS = 60.0
 RETRY_SECONDS = 2.0
 DIE_SETTLE_SECONDS = 0.4
+# A look taken for a heartbeat (reconcile --once beats every minion before the controllers run)
+# is the next pass's own if that pass starts within this long: one look per minion per run.
+LOOK_REUSE_SECONDS = 5.0
 
 
 def utcnow() -> datetime:
@@ -80,6 +83,7 @@ class MinionWorker:
         self._beat_at = float("-inf")
         self._proxy_generation = 0  # the ServiceView listing the proxy was last synced to
         self._proxy_at = float("-inf")
+        self._look: tuple[float, Observed] | None = None  # a heartbeat's, for the next pass
 
     # -- one pass ------------------------------------------------------------------------------
     def sync(self) -> list:
@@ -89,7 +93,7 @@ class MinionWorker:
 
     def sync_pods(self) -> list:
         """The pods of the minion: observe, plan, act, write their status; the actions."""
-        observed = self.observer.observe()
+        observed = self._recent_look() or self.observer.observe()
         self._heartbeat()  # only once the minion answered: a heartbeat says it is alive
         pods = self._pods()
         actions = self.plan(observed, pods)
@@ -108,9 +112,16 @@ class MinionWorker:
 
     def heartbeat(self) -> None:
         """Look at the minion and, since it answered, write its Node's heartbeat (what a pass
-        starts with). Raises TemporaryError when the minion cannot be reached."""
-        self.observer.observe()
+        starts with); a pass within LOOK_REUSE_SECONDS starts from this look. Raises
+        TemporaryError when the minion cannot be reached."""
+        self._look = (time.monotonic(), self.observer.observe())
         self._heartbeat()
+
+    def _recent_look(self) -> Observed | None:
+        look, self._look = self._look, None
+        if look is not None and time.monotonic() - look[0] <= LOOK_REUSE_SECONDS:
+            return look[1]
+        return None
 
     def sync_proxy(self) -> list:
         """The minion's service proxy, when services or endpoints changed since the last pass
