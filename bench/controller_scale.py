@@ -45,7 +45,7 @@ from bosun.api.paths import Target
 from bosun.api.query import Query
 from bosun.api.rest import Api
 from bosun.controllers.loops import build_loops
-from bosun.kubelet.cluster import ServiceView
+from bosun.kubelet.cluster import PodView, ServiceView
 from bosun.kubelet.loop import MinionWorker
 from bosun.store import Store
 from bosun.store.local import LocalEtcd
@@ -209,8 +209,8 @@ def one_pass(api: Api, store: Store, workers: list[MinionWorker], etcd_pid: int,
 # -- one fleet size -------------------------------------------------------------------------------
 def new_workers(api: Api, fakes: list[FakeMinion]) -> list[MinionWorker]:
     """Workers as a fresh `reconcile --once` process builds them, on the fakes."""
-    view = ServiceView(api)
-    return [MinionWorker(api, f.address, view=view, minion=f) for f in fakes]
+    view, pods = ServiceView(api), PodView(api)
+    return [MinionWorker(api, f.address, view=view, pods=pods, minion=f) for f in fakes]
 
 
 def close(workers: list[MinionWorker]) -> None:

@@ -24,7 +24,7 @@ from bosun.controllers.loops import build_loops
 from bosun.controllers.manager import ControllerManager
 from bosun.errors import BosunError
 from bosun.inventory import load_inventory
-from bosun.kubelet.cluster import ServiceView
+from bosun.kubelet.cluster import PodView, ServiceView
 from bosun.kubelet.loop import MinionWorker
 from bosun.store import Store
 
@@ -60,8 +60,11 @@ def _kubelet_pass(workers: list[MinionWorker], check: bool) -> dict[str, list | 
 def run(args: argparse.Namespace) -> int:
     store = Store(args.etcd)
     api = Api(store)
-    view = ServiceView(api)  # one listing of services and endpoints for every minion's pass
-    workers = [MinionWorker(api, a, view=view) for a in load_inventory(args.inventory).minions()]
+    # One listing of services and endpoints, and one of pods (taken by the first minion's pass,
+    # after the controllers), for every minion's pass.
+    view, pods = ServiceView(api), PodView(api)
+    workers = [MinionWorker(api, a, view=view, pods=pods)
+               for a in load_inventory(args.inventory).minions()]
     try:
         if args.check:
             return _check(workers)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 
-from bosun.kubelet.cluster import ServiceView
+from bosun.kubelet.cluster import PodView, ServiceView
 from bosun.kubelet.nodes import same_but_heartbeat
 
 
@@ -111,6 +112,89 @@ def test_generations_are_never_reused():
         api.items["services"].append(svc("default", name))
         seen.append(view.get().generation)
     assert len(set(seen)) == 3 and seen == sorted(seen)
+
+
+def pod(name: str, node: str | None) -> dict:
+    return {"metadata": {"namespace": "default", "name": name},
+            "spec": {"nodeName": node} if node else {}, "status": {"phase": "Running"}}
+
+
+def test_every_minion_takes_its_pods_from_one_listing():
+    api = RecordingApi()
+    api.items["pods"] = [pod("a", "minion-1"), pod("b", "minion-2"), pod("c", "minion-1"),
+                         pod("pending", None)]
+    view = PodView(api, clock=Clock())
+    on = {node: [p["metadata"]["name"] for p in view.get().pods_on(node)]
+          for node in ("minion-1", "minion-2", "minion-3")}
+    assert on == {"minion-1": ["a", "c"], "minion-2": ["b"], "minion-3": []}
+    assert api.calls == ["pods"]  # one listing for three minions
+    view.changed()  # the pod watch saw a change
+    api.items["pods"].append(pod("d", "minion-3"))
+    assert [p["metadata"]["name"] for p in view.get().pods_on("minion-3")] == ["d"]
+    assert api.calls == ["pods", "pods"]
+
+
+def test_workers_asking_together_wait_for_one_listing():
+    api = RecordingApi()
+    api.items["pods"] = [pod("a", "minion-1")]
+    release = threading.Event()
+    inner = api.list
+
+    def slow_list(target, query):
+        release.wait(5)
+        return inner(target, query)
+
+    api.list = slow_list
+    view = PodView(api, clock=Clock())
+    got: list = []
+    workers = [threading.Thread(target=lambda: got.append(view.get())) for _ in range(5)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.3)  # all five are asking now
+    release.set()
+    for worker in workers:
+        worker.join(5)
+    assert api.calls == ["pods"]
+    assert len(got) == 5 and all(listing is got[0] for listing in got)
+
+
+def test_a_failed_listing_lets_the_waiting_workers_list_themselves():
+    api = RecordingApi()
+    api.items["pods"] = []
+    view = PodView(api, clock=Clock())
+    inner, failed = api.list, threading.Event()
+
+    def failing_once(target, query):
+        if not failed.is_set():
+            failed.set()
+            time.sleep(0.2)
+            raise OSError("etcd is down")
+        return inner(target, query)
+
+    api.list = failing_once
+    errors: list = []
+    first = threading.Thread(target=lambda: _catch(view.get, errors))
+    first.start()
+    failed.wait(5)
+    assert view.get().pods_on("minion-1") == []  # waited, then listed itself
+    first.join(5)
+    assert [type(e) for e in errors] == [OSError]
+
+
+def _catch(call, errors: list) -> None:
+    try:
+        call()
+    except OSError as error:
+        errors.append(error)
+
+
+def test_a_worker_changing_its_pods_does_not_change_the_shared_listing():
+    api = RecordingApi()
+    api.items["pods"] = [pod("a", "minion-1")]
+    view = PodView(api, clock=Clock())
+    mine = view.get().pods_on("minion-1")
+    mine[0]["status"]["phase"] = "Failed"
+    assert view.get().pods_on("minion-1")[0]["status"]["phase"] == "Running"
 
 
 READY = {"type": "Ready", "status": "True", "lastHeartbeatTime": "2026-11-27T10:00:00Z",

@@ -21,7 +21,7 @@ from bosun.api.rest import Api
 from bosun.errors import BosunError
 from bosun.events import EventRecorder
 from bosun.kubelet import nodes, plan, status
-from bosun.kubelet.cluster import ServiceView
+from bosun.kubelet.cluster import PodView, ServiceView
 from bosun.kubelet.execute import Executor, MinionState
 from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_UID, Observed
 from bosun.kubelet.observe import Observer
@@ -57,10 +57,11 @@ class MinionWorker:
     """Everything the kubelet does for one minion."""
 
     def __init__(self, api: Api, address, clock=utcnow, view: ServiceView | None = None, *,
-                 minion: Minion | None = None) -> None:
+                 pods: PodView | None = None, minion: Minion | None = None) -> None:
         self.api = api
-        # Without a view shared with watches (the Kubelet's), list on every pass.
+        # Without views shared with watches (the Kubelet's), list on every pass.
         self.view = view if view is not None else ServiceView(api, max_age=0.0)
+        self.pods = pods if pods is not None else PodView(api, max_age=0.0)
         self.address = address
         self.name = address.name
         self.clock = clock
@@ -147,8 +148,7 @@ class MinionWorker:
         return self.plan(self.observer.observe(), self._pods())
 
     def _pods(self) -> list[dict]:
-        listed = self.api.list(Target("pods"), Query(field_selector=f"spec.nodeName={self.name}"))
-        return listed["items"]
+        return self.pods.get().pods_on(self.name)
 
     def _services(self, namespace: str) -> list[dict]:
         """The namespace's services, for the containers' service variables."""
@@ -255,7 +255,11 @@ class Kubelet:
     def __init__(self, api: Api, addresses: Iterable, resync: float = RESYNC_SECONDS) -> None:
         self.api = api
         self.view = ServiceView(api)
-        self.workers = {a.name: MinionWorker(api, a, view=self.view) for a in addresses}
+        # Marked stale by the pod watch before it wakes a worker; a missed event costs at most
+        # one resync, as when every pass listed its pods.
+        self.pods = PodView(api, max_age=resync)
+        self.workers = {a.name: MinionWorker(api, a, view=self.view, pods=self.pods)
+                        for a in addresses}
         self.resync = resync
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -367,7 +371,9 @@ class Kubelet:
                 revision = self.api.store.current_revision()
                 with self.api.store.watch("/registry/pods/", revision) as stream:
                     self._streams["pods"] = stream
+                    self.pods.changed()  # whatever happened while no watch ran
                     for event in stream:
+                        self.pods.changed()  # before the wake: the woken worker lists anew
                         node = (event.object.get("spec") or {}).get("nodeName")
                         worker = self.workers.get(node or "")
                         if worker is not None:
