@@ -5,7 +5,8 @@ render (bosun.proxy, pure), plan (pure), act: a changed config is uploaded to a 
 haproxy is started on it taking over gracefully from the running one (-sf), and only once it runs
 is the file renamed into place; rules are checked with `iptables-restore --test` and loaded with
 --noflush into Bosun's chain only. Anything that fails is not installed: the old config keeps
-serving and a Warning event says why.
+serving and a Warning event says why. A minion in iptables mode (bosun.proxy.mode) has no haproxy:
+only its rules are loaded, the same way.
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ from bosun.proxy.haproxy import (
     start_argv,
 )
 from bosun.proxy.iptables import restore_argv
+from bosun.proxy.mode import DnatConfig, RemoveChains, StopHaproxy, plan_minion, render_minion
 from bosun.proxy.model import ProxyMinion
 from bosun.proxy.plan import ApplyIptables, HookChains, InstallHaproxy, StartHaproxy
-from bosun.proxy.plan import plan as plan_proxy
-from bosun.proxy.render import ProxyConfig, render
+from bosun.proxy.render import ProxyConfig
 
 SEPARATOR = "----bosun-proxy-observe----"
 # Fixed text: no value from any object reaches this script.
 OBSERVE_SCRIPT = (
     f"cat {HAPROXY_CFG} 2>/dev/null; echo {SEPARATOR}; "
-    f"iptables-save -t nat; echo {SEPARATOR}; "
+    f"iptables-save -t nat; iptables-save -t filter; echo {SEPARATOR}; "
     f"if [ -s {PIDFILE} ] && kill -0 $(cat {PIDFILE}) 2>/dev/null; "
     f"then cat {PIDFILE}; fi; echo {SEPARATOR}; "
     "ss -Htln 2>/dev/null"
@@ -48,8 +49,9 @@ class ProxyRefused(BosunError):
 
 class ProxyWorker:
     def __init__(self, minion: Minion, recorder: EventRecorder,
-                 node: Callable[[], dict]) -> None:
+                 node: Callable[[], dict], proxy_mode: str = "haproxy") -> None:
         self.minion = minion
+        self.proxy_mode = proxy_mode  # the inventory's bosun_proxy_mode
         self.recorder = recorder
         self.node = node  # () -> the Node object, for events
         self.last_skipped: list[str] = []
@@ -67,15 +69,16 @@ class ProxyWorker:
         """One pass; returns the actions carried out. Raises ProxyRefused (after an event) when
         the minion rejected the config, MinionUnreachable when it cannot be reached."""
         config, iptables, pids, taken = self.observe()
-        rendered = render(services, endpoints, ProxyMinion(self.minion.name, taken_ports=taken),
-                          read_local_ports(config) if config else None)
+        minion = ProxyMinion(self.minion.name, taken_ports=taken, proxy_mode=self.proxy_mode)
+        rendered = render_minion(services, endpoints, minion,
+                                 read_local_ports(config) if config else None)
         self._report_skipped(rendered)
-        actions = plan_proxy(rendered, config, iptables, haproxy_running=bool(pids))
+        actions = plan_minion(rendered, config, iptables, haproxy_running=bool(pids))
         for action in actions:
             self.apply(action, pids)
         return actions
 
-    def _report_skipped(self, rendered: ProxyConfig) -> None:
+    def _report_skipped(self, rendered: ProxyConfig | DnatConfig) -> None:
         if rendered.skipped and rendered.skipped != self.last_skipped:
             self.recorder.warning(self.node(), "ProxySkipped", "; ".join(rendered.skipped))
         self.last_skipped = list(rendered.skipped)
@@ -101,6 +104,13 @@ class ProxyWorker:
             for rule in action.rules:
                 if self.minion.run(rule.check_argv()).exit_code == 1:
                     self.minion.check(rule.insert_argv())
+        elif isinstance(action, StopHaproxy):
+            if pids:
+                self.minion.check(["kill", "-USR1", *(str(pid) for pid in pids)])
+            self.minion.check(["rm", "-f", HAPROXY_CFG, PIDFILE])
+        elif isinstance(action, RemoveChains):
+            for argv in action.argv:
+                self.minion.check(list(argv))
 
     def _validated(self, argv: list[str], stdin: bytes | None, what: str,
                    cleanup: list[str] | None = None) -> None:
