@@ -12,9 +12,7 @@ Requests go through `nc -w 2` as in test_proxy: a failed request prints nothing.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import socket
 import time
 
@@ -31,7 +29,6 @@ from bosun.proxy.ports import LOCAL_PORT_RANGE
 from bosun.proxy.saved import bosun_chains
 
 from .test_kubelet import NS, wait_for
-from .test_leader import _alive
 from .test_proxy import (
     FETCH,
     RecordingEvents,
@@ -119,19 +116,6 @@ def test_stale_chains_go_user_rules_stay_and_everything_can_be_removed(netns):  
 
 # --- the lab in iptables mode ---
 
-def _restart_serve(lab, mode: str | None) -> None:
-    """Set bosun_proxy_mode for every minion ([minions:vars]; None: unset) and restart the
-    lab's `serve` (by its pid file), which reads the inventory when it starts."""
-    path = lab.spec.inventory_path
-    lines = [line for line in path.read_text().splitlines()
-             if not line.startswith("bosun_proxy_mode=")]
-    path.write_text("\n".join([*lines, *([f"bosun_proxy_mode={mode}"] if mode else [])]) + "\n")
-    pid = int(lab.spec.api_pid_file.read_text())
-    os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not _alive(pid), 30, "the lab's serve to stop")
-    build.ensure_api_server(lab.spec)
-
-
 def _dnat_targets(minion, service: str) -> set[str] | None:
     """Pod IPs a minion's rules DNAT the service's port to, once haproxy is gone; else None."""
     if minion.run(["test", "-e", HAPROXY_CFG]).exit_code == 0:
@@ -143,12 +127,12 @@ def _dnat_targets(minion, service: str) -> set[str] | None:
 
 @pytest.fixture(scope="module")
 def iptables_mode(lab, echo_service):  # noqa: F811 - the echo service first: a switch with pods
-    _restart_serve(lab, "iptables")
+    build.set_proxy_mode(lab.spec, "iptables")  # the inventory changed, serve restarted
     try:
         yield
     finally:
         if "bosun_proxy_mode=iptables" in lab.spec.inventory_path.read_text():
-            _restart_serve(lab, None)
+            build.set_proxy_mode(lab.spec, None)
 
 
 def test_switching_to_iptables_mode_stops_haproxy_and_forwards_in_the_kernel(
@@ -289,7 +273,7 @@ def test_switching_back_to_haproxy_mode_leaves_no_dnat_chain(
         v1, lab, echo_service, iptables_mode):  # noqa: F811
     service, _ = echo_service
     live = _pod_ips(v1)
-    _restart_serve(lab, None)
+    build.set_proxy_mode(lab.spec, None)
     with Fleet(lab.inventory.minions()) as fleet:
         for minion in fleet:
             wait_for(lambda m=minion: m.run(["test", PIDFILE, "-nt", HAPROXY_CFG]).exit_code == 0
