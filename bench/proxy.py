@@ -18,6 +18,18 @@ kept-open SSH connections (bosun.minion). The mtimes of haproxy.cfg and the pidf
 cfg was written and whether haproxy was restarted for the change (an endpoints-only change
 should reach the running haproxy through its runtime API, with no restart).
 
+`--proxy-mode iptables` puts the lab's minions in iptables mode (bosun_proxy_mode: the kernel
+DNATs the VIP, no haproxy) and runs (1) only: (2) polls haproxy.cfg. `--direct-from-bridge`
+makes the direct slices' connections come from minion-1's docker0 address instead of its lab
+address: with DNAT, the client's TCP stack sees the VIP, not the pod, so a direct and a VIP
+connection from one address and port to one pod get unrelated sequence numbers and timestamps,
+and a SYN that reuses the 4-tuple of a connection still in TIME_WAIT on the pod is refused
+(PAWS) and retried after 1 s. Alternating direct and VIP slices from one client makes that
+common; real clients rarely reach one pod both ways. (haproxy's connections to the pods come
+from the same address pair as the direct ones, so haproxy mode never shows it.)
+`--random-direct` adds a third kind of slice, straight to the pods like direct but picking a pod
+at random as iptables mode's DNAT does: the VIP's cost apart from the balancing.
+
 It brings the lab up (`orchestrator.py lab up --index 8 --state-dir DIR`) and takes it down at
 the end, also on failure or SIGTERM, unless --keep-lab; the RC and the service are deleted in any
 case. Root, like the lab. Prints one table. It measures the lib/ beside it: to measure a commit
@@ -26,7 +38,8 @@ and WORKTREE/.venv a symlink to the venv (the report names the commit).
 
     .venv/bin/python bench/proxy.py [--index 8] [--state-dir /tmp/bosun-bench-proxy]
         [--concurrency 16] [--duration 5] [--slice 0.5] [--rounds 3] [--changes 10]
-        [--poll-ms 50]
+        [--poll-ms 50] [--proxy-mode haproxy|iptables] [--direct-from-bridge]
+        [--random-direct]
 """
 
 from __future__ import annotations
@@ -56,10 +69,12 @@ from report import (
 )
 
 from bosun.inventory import load_inventory
+from bosun.lab.build import set_proxy_mode
 from bosun.lab.spec import LabSpec
 from bosun.lab.system import in_netns
 from bosun.minion import Fleet, Minion
 from bosun.proxy.haproxy import HAPROXY_CFG, PIDFILE, STATS_SOCKET, read_servers_state
+from bosun.proxy.saved import bosun_chains
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_SCRIPT = ROOT / "bench" / "proxy_load.py"
@@ -276,6 +291,14 @@ def served(minion: Minion) -> frozenset[Backend] | None:
     return poll(minion).servers
 
 
+def dnat_targets(minion: Minion) -> frozenset[str]:
+    """Pod IPs the minion's iptables-mode rules send the echo service's VIP to."""
+    saved = minion.check(["iptables-save", "-t", "nat"]).text
+    return frozenset(rule[rule.index("--to-destination") + 1].rsplit(":", 1)[0]
+                     for rules in bosun_chains(saved).values() for rule in rules
+                     if "--to-destination" in rule and f"{NS}/{NAME}:{SERVICE_PORT}" in rule)
+
+
 @dataclass
 class Poller:
     """Polls one minion every `interval` s in a thread while running; keeps every answer."""
@@ -353,6 +376,11 @@ def load_round(spec: LabSpec, args: argparse.Namespace, targets: dict[str, list[
         argv += ["--mode", f"{mode}={','.join(mode_targets)}"]
     for name in names:
         argv += ["--expect", name]
+    if args.direct_from_bridge:
+        argv += ["--source", f"direct={spec.minion(1).bridge_ip}",
+                 "--source", f"random={spec.minion(1).bridge_ip}"]
+    if "random" in targets:
+        argv += ["--random", "random"]
     pid = haproxy_pid(spec, 1)
     if pid is not None:
         argv += ["--pid", str(pid)]
@@ -361,18 +389,30 @@ def load_round(spec: LabSpec, args: argparse.Namespace, targets: dict[str, list[
         argv += ["--cgroup", path]
     # nsenter --net, not `ip netns exec`: that one also remounts /sys, which hides the cgroup
     # files; the client needs only the network namespace.
+    retransmits = syn_retransmits(spec)
     done = subprocess.run(in_netns(spec.minion(1).netns, argv), capture_output=True, text=True,
                           stdin=subprocess.DEVNULL,
                           timeout=2 * (args.duration + args.warmup) + 120)
     if done.returncode != 0:
         raise RuntimeError(f"load generator exited {done.returncode}: {done.stderr[-2000:]}")
     results = json.loads(done.stdout)
+    retransmits = syn_retransmits(spec) - retransmits
     for result in results.values():
+        result["syn_retransmits"] = retransmits  # the round's, both modes together
         result["rate"] = result["ok"] / result["seconds"]
         result["haproxy_cpu"] = result["cpu"].get(str(pid), 0.0)
         result["pods_cpu"] = sum(result["cpu"].get(path, 0.0) for path in cgroups)
         result["machine_cores"] = result["cpu"]["machine"] / result["seconds"]
     return results
+
+
+def syn_retransmits(spec: LabSpec) -> int:
+    """SYNs minion-1's network namespace has sent again so far (each one a second's stall)."""
+    done = subprocess.run(in_netns(spec.minion(1).netns, ["nstat", "-asz",
+                                                          "TcpExtTCPSynRetrans"]),
+                          capture_output=True, text=True, check=True)
+    return sum(int(line.split()[1]) for line in done.stdout.splitlines()
+               if line.startswith("TcpExtTCPSynRetrans"))
 
 
 def throughput(spec: LabSpec, args: argparse.Namespace, pods: list[client.V1Pod],
@@ -381,14 +421,17 @@ def throughput(spec: LabSpec, args: argparse.Namespace, pods: list[client.V1Pod]
     names = [p.metadata.name for p in pods]
     targets = {"direct": [f"{p.status.pod_ip}:{POD_PORT}" for p in pods],
                "vip": [f"{vip}:{SERVICE_PORT}"]}
-    rounds: dict[str, list[dict]] = {"direct": [], "vip": []}
+    if args.random_direct:
+        targets["random"] = targets["direct"]
+    rounds: dict[str, list[dict]] = {mode: [] for mode in targets}
     for round_ in range(args.rounds):
         results = load_round(spec, args, targets, names)
         for mode, result in results.items():
             rounds[mode].append(result)
         log(f"(1) round {round_ + 1}/{args.rounds}: " + "; ".join(
             f"{mode} {r['rate']:.0f} req/s, {sum(r['errors'].values())} errors, machine "
-            f"{r['machine_cores']:.2f} cores busy" for mode, r in results.items()))
+            f"{r['machine_cores']:.2f} cores busy" for mode, r in results.items())
+            + f"; SYNs sent again {results['direct']['syn_retransmits']}")
     return rounds
 
 
@@ -507,12 +550,19 @@ def run(spec: LabSpec, args: argparse.Namespace, results: dict) -> None:
             pods = wait_until(lambda: settled(v1, 3), 120, "3 running echo pods")
             backends = pod_backends(pods)  # type: ignore[arg-type]
             wait_until(lambda: ends.latest() == backends, 60, "Endpoints listing the 3 pods")
-            wait_until(lambda: all(served(m) == backends for m in fleet), 60,
-                       "every minion's haproxy serving the 3 pods")
+            if args.proxy_mode == "iptables":
+                ips = frozenset(p.status.pod_ip for p in pods)  # type: ignore[union-attr]
+                wait_until(lambda: all(dnat_targets(m) == ips for m in fleet), 60,
+                           "every minion's rules DNATing to the 3 pods")
+            else:
+                wait_until(lambda: all(served(m) == backends for m in fleet), 60,
+                           "every minion's haproxy serving the 3 pods")
             results["spread"] = sorted(p.spec.node_name for p in pods)  # type: ignore
             log(f"(1) {args.rounds} rounds each, direct and VIP {vip}:{SERVICE_PORT}, "
                 f"concurrency {args.concurrency}, {args.duration:g} s")
             results["load"] = throughput(spec, args, pods, vip)  # type: ignore[arg-type]
+            if args.proxy_mode == "iptables":
+                return  # (2) times haproxy.cfg changes
             log(f"(2) {args.changes} rounds of Endpoints changes, polling every "
                 f"{args.poll_ms:g} ms")
             results["poll_cost"] = poll_cost(pollers)
@@ -543,6 +593,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="(2) rounds, alternating scale 3->4->3 and a deleted pod")
     parser.add_argument("--poll-ms", type=float, default=50, help="(2) poll interval per minion")
     parser.add_argument("--keep-lab", action="store_true", help="leave the lab up at the end")
+    parser.add_argument("--proxy-mode", choices=("haproxy", "iptables"), default="haproxy",
+                        help="the minions' bosun_proxy_mode; iptables: (1) only")
+    parser.add_argument("--direct-from-bridge", action="store_true",
+                        help="(1) direct slices from minion-1's docker0 address (see above)")
+    parser.add_argument("--random-direct", action="store_true",
+                        help="(1) also slices straight to a pod picked at random")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     spec = LabSpec(args.state_dir.resolve(), minions=3, index=args.index)
@@ -550,6 +606,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"lab up: index {spec.index}, {spec.state_dir}; load average {loadavg()}")
         lab("up", spec)
+        if args.proxy_mode != "haproxy":
+            log(f"proxy mode {args.proxy_mode}: inventory changed, the lab's serve restarted")
+            set_proxy_mode(spec, args.proxy_mode)
         run(spec, args, results)
         results["loadavg"].append(loadavg())
     finally:
@@ -618,47 +677,60 @@ def change_rows(changes: list[Change]) -> list[list[str]]:
     return rows
 
 
+def ratio_rows(load: dict[str, list[dict]], base: str, label: str, goal: bool) -> list[list[str]]:
+    """VIP against `base` slices: median req/s, per round and per pair of adjacent slices."""
+    ratio = median([r["rate"] for r in load["vip"]]) / median([r["rate"] for r in load[base]])
+    paired = ", ".join(f"{v['rate'] / d['rate']:.0%}"
+                       for d, v in zip(load[base], load["vip"], strict=True))
+    slices = [v / d for dr, vr in zip(load[base], load["vip"], strict=True)
+              for d, v in zip(dr["slices"], vr["slices"], strict=True) if d > 0]
+    return [[f"(1) VIP / {label}, median req/s (per round: {paired})", "", f"{ratio:.0%}", "",
+             "", f">= {RATIO_GOAL:.0%}" if goal else "",
+             ("yes" if ratio >= RATIO_GOAL else "NO") if goal else ""],
+            [f"    VIP / {label} per pair of adjacent slices (p50, min-max)", str(len(slices)),
+             f"{median(slices):.0%}", f"{min(slices):.0%}-{max(slices):.0%}", "", "", ""]]
+
+
 def report(results: dict) -> None:
-    if "changes" not in results:
+    if "load" not in results:
         return
     args, load = results["args"], results["load"]
-    direct = median([r["rate"] for r in load["direct"]])
-    vip = median([r["rate"] for r in load["vip"]])
-    paired = ", ".join(f"{v['rate'] / d['rate']:.0%}"
-                       for d, v in zip(load["direct"], load["vip"], strict=True))
     cost = {mode: cpu_per_request(load[mode])["total"] for mode in load}
-    slice_ratios = [v / d for dr, vr in zip(load["direct"], load["vip"], strict=True)
-                    for d, v in zip(dr["slices"], vr["slices"], strict=True) if d > 0]
     print(f"Service proxy benchmark of {results['version']}, lab of 3 minions; echo pods are "
           f"busybox httpd ({IMAGE}) on {', '.join(results['spread'])}; load average "
           f"{results['loadavg'][0]} at the start, {results['loadavg'][-1]} at the end\n")
     rows = [*load_rows(f"direct to the 3 pod IPs:{POD_PORT}, round robin", load["direct"]),
-            *load_rows(f"through the VIP {results['vip']}:{SERVICE_PORT} (haproxy)", load["vip"]),
-            [f"(1) VIP / direct, median req/s (per round: {paired})", "",
-             f"{vip / direct:.0%}", "", "", f">= {RATIO_GOAL:.0%}",
-             "yes" if vip / direct >= RATIO_GOAL else "NO"],
-            ["    VIP / direct per pair of adjacent slices (p50, min-max)", str(len(slice_ratios)),
-             f"{median(slice_ratios):.0%}",
-             f"{min(slice_ratios):.0%}-{max(slice_ratios):.0%}", "", "", ""],
+            *load_rows(f"through the VIP {results['vip']}:{SERVICE_PORT} ({args.proxy_mode})",
+                       load["vip"]),
+            *ratio_rows(load, "direct", "direct", goal=True),
+            *([*load_rows("direct to a pod picked at random", load["random"]),
+               *ratio_rows(load, "random", "direct at random", goal=False)]
+              if "random" in load else []),
             ["    CPU per request (client+haproxy+pods), direct / VIP: the ratio if CPU-bound",
              "", f"{cost['direct'] / cost['vip']:.0%}", "", "", "", ""],
-            *change_rows(results["changes"])]
+            *change_rows(results.get("changes", []))]
     print_table(["step", "n", "p50", "p99/max", "errors", "goal", "met"], rows)
     cores = os.cpu_count()
     print(f"\n(1) One client process (Python asyncio) in minion-1's network namespace, "
           f"concurrency {args.concurrency}, a new TCP connection per request; each round "
-          f"{args.duration:g} s per mode in {args.slice:g} s slices alternating direct/VIP, "
+          f"{args.duration:g} s per mode in {args.slice:g} s slices alternating between the modes, "
           f"after {args.warmup:g} s of each unmeasured. Everything shares the machine's {cores} "
           f"cores: the client, minion-1's haproxy, the 3 httpds (a fork per connection), 3 "
           f"dockerds, the lab's API server and etcd, and other jobs.")
     print(f"    Kubernetes v1.0 for comparison: userspace proxy {V1_USERSPACE:.0%} of direct, "
           f"iptables mode {V1_IPTABLES:.0%}.")
-    for mode in ("direct", "vip"):
+    print(f"    Proxy mode {args.proxy_mode}; direct slices from minion-1's "
+          f"{'docker0' if args.direct_from_bridge else 'lab'} address; SYNs the client sent "
+          f"again (1 s stall each), per round: "
+          + ", ".join(str(r["syn_retransmits"]) for r in load["direct"]))
+    for mode in load:
         parts = cpu_per_request(load[mode])
         busy = ", ".join(f"{r['machine_cores']:.2f}" for r in load[mode])
         print(f"    {mode}: CPU per request: " + ", ".join(
             f"{what} {us:.0f} us" for what, us in parts.items())
             + f"; machine cores busy per round: {busy} of {cores}")
+    if "changes" not in results:
+        return
     changes = results["changes"]
     print(f"\n(2) Polled every {args.poll_ms:g} ms per minion, 3 minions in parallel; a poll's "
           f"round trip p50 {median(results['poll_rtt']) * 1000:.0f} ms, p99 "

@@ -2,7 +2,8 @@
 """Load generator for bench/proxy.py: HTTP/1.0 GETs at a fixed concurrency, in short slices
 that alternate between modes (sets of targets), so that every mode sees the same machine load.
 
-Every request opens a new TCP connection to the mode's next target (round robin), sends
+Every request opens a new TCP connection to the mode's next target (round robin, or one at
+random for a --random mode, as iptables mode's DNAT picks), sends
 `GET / HTTP/1.0`, reads to EOF and checks that the status is 200 and the body one of the
 expected names. A slice ends when its time is up and its requests in flight have ended; then the
 next mode's slice starts. Standard library only (one asyncio loop, raw non-blocking sockets), so
@@ -11,6 +12,7 @@ that it runs under any Python inside a minion's network namespace:
     nsenter --net=/run/netns/NETNS PYTHON bench/proxy_load.py --mode direct=IP:PORT,IP:PORT \\
         --mode vip=IP:PORT --expect NAME [--expect ...] [--concurrency 16] [--duration 5] \\
         [--slice 0.5] [--warmup 0.5] [--pid PID ...] [--cgroup CPUACCT_USAGE_FILE ...]
+        [--source NAME=IP ...] [--random NAME ...]
 
 Prints one JSON object, per mode: ok requests, errors by kind, measured seconds, latencies of
 the ok requests (ms), req/s of each slice, and CPU seconds over its slices: this process's, each
@@ -25,6 +27,7 @@ import itertools
 import json
 import math
 import os
+import random
 import resource
 import socket
 import sys
@@ -39,11 +42,15 @@ class BadReply(Exception):
     """The connection worked but the answer was not a 200 with an expected name."""
 
 
-async def fetch(loop: asyncio.AbstractEventLoop, target: tuple[str, int]) -> bytes:
-    """One request on a new connection; the whole reply, read to EOF."""
+async def fetch(loop: asyncio.AbstractEventLoop, target: tuple[str, int],
+                source: str | None = None) -> bytes:
+    """One request on a new connection (from `source`, else the route's address); the whole
+    reply, read to EOF."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
+        if source:
+            sock.bind((source, 0))
         await loop.sock_connect(sock, target)
         await loop.sock_sendall(sock, REQUEST)
         chunks = []
@@ -90,9 +97,12 @@ def cpu_now(pids: list[int], cgroups: list[str]) -> dict[str, float]:
 class Mode:
     """One set of targets and everything measured for it."""
 
-    def __init__(self, name: str, targets: list[tuple[str, int]]) -> None:
+    def __init__(self, name: str, targets: list[tuple[str, int]],
+                 source: str | None = None, at_random: bool = False) -> None:
         self.name = name
-        self.targets = itertools.cycle(targets)
+        self.source = source
+        self.targets = (iter(lambda: random.choice(targets), None) if at_random
+                        else itertools.cycle(targets))
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
         self.seconds = 0.0
@@ -122,7 +132,7 @@ class Load:
             began = time.perf_counter()
             try:
                 async with asyncio.timeout(self.timeout):
-                    reply = await fetch(loop, target)
+                    reply = await fetch(loop, target, mode.source)
                 check(reply, self.expected)
             except TimeoutError:
                 kind = "timeout"
@@ -159,10 +169,12 @@ class Load:
 
 async def main_async(args: argparse.Namespace) -> dict:
     modes = []
+    sources = dict(text.partition("=")[::2] for text in args.source)
     for text in args.mode:
         name, _, targets = text.partition("=")
         modes.append(Mode(name, [(t.rpartition(":")[0], int(t.rpartition(":")[2]))
-                                 for t in targets.split(",")]))
+                                 for t in targets.split(",")], sources.get(name),
+                          name in args.random))
     load = Load(frozenset(args.expect), args.concurrency, args.timeout, args.pid, args.cgroup)
     if args.warmup > 0:
         for mode in modes:
@@ -190,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a process whose CPU time to count per mode (repeatable)")
     parser.add_argument("--cgroup", action="append", default=[],
                         help="a cgroup's cpuacct.usage file to count per mode (repeatable)")
+    parser.add_argument("--source", action="append", default=[],
+                        help="NAME=IP: the address a mode's connections come from (repeatable)")
+    parser.add_argument("--random", action="append", default=[],
+                        help="NAME: a mode that picks its target at random (repeatable)")
     args = parser.parse_args(argv)
     json.dump(asyncio.run(main_async(args)), sys.stdout)
     print()

@@ -52,14 +52,23 @@ def echo_service(v1, lab):
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
         "spec": {"type": "NodePort", "selector": {"app": "echo"},
                  "ports": [{"port": 80, "targetPort": "http"}]}})
-    wait_for(lambda: (lambda ep: ep.subsets and len(ep.subsets[0].addresses or []) == 3)(
-        v1.read_namespaced_endpoints("echo", NS)) if _exists(v1) else False, 90,
-        "3 ready endpoints")
-    pods = {p.metadata.name: p.spec.node_name for p in
-            v1.list_namespaced_pod(NS, label_selector="app=echo").items}
+    # Exactly the RC's 3 live pods ready: an earlier module's echo pods may still be going.
+    pods = wait_for(lambda: _settled_echo_pods(v1) if _exists(v1) else None, 90,
+                    "3 ready endpoints, the only echo pods")
     yield service, pods
     v1.delete_namespaced_service("echo", NS)
     v1.delete_namespaced_replication_controller("echo", NS)
+
+
+def _settled_echo_pods(v1) -> dict[str, str] | None:
+    """Pod name -> minion once there are exactly 3 echo pods, none going, all ready in the
+    Endpoints; None before."""
+    pods = v1.list_namespaced_pod(NS, label_selector="app=echo").items
+    if len(pods) != 3 or any(p.metadata.deletion_timestamp for p in pods):
+        return None
+    if set(_pod_ips(v1)) != {p.status.pod_ip for p in pods}:
+        return None
+    return {p.metadata.name: p.spec.node_name for p in pods}
 
 
 def _exists(v1) -> bool:
@@ -106,6 +115,12 @@ def _servers(minion) -> set[str]:
     return {name.split(":")[0] for listener, servers in running.items()
             if listener.startswith(f"{NS}.echo.") for name, serving in servers.items()
             if serving}
+
+
+def _config_ips(minion) -> set[str]:
+    """Pod IPs of every server line in the minion's haproxy.cfg."""
+    config = minion.check(["cat", HAPROXY_CFG]).text
+    return set(re.findall(r"^\s+server (\S+):\d+ ", config, re.MULTILINE))
 
 
 def _haproxy_pids(fleet) -> dict[str, str]:
@@ -251,9 +266,8 @@ def test_killing_and_scaling_pods_update_every_minion(v1, lab, echo_service):
         # restart; haproxy.cfg was rewritten to match, for its next start.
         assert _haproxy_pids(fleet) == pids
         for minion in fleet:
-            wait_for(lambda m=minion: set(re.findall(r"^\s+server (\S+):\d+ ", m.check(
-                ["cat", HAPROXY_CFG]).text, re.MULTILINE)) == set(two), 10,
-                f"haproxy.cfg of {minion.name} listing the 2 pods")
+            wait_for(lambda m=minion: _config_ips(m) == set(two), 10,
+                     f"haproxy.cfg of {minion.name} listing the 2 pods")
 
 
 def test_a_node_port_taken_on_one_minion_is_left_out_there_and_no_request_is_lost(
@@ -320,6 +334,9 @@ def test_a_config_haproxy_refuses_is_not_installed_and_the_running_one_serves_on
         minion = fleet["minion-1"]
         loop = ["busybox", "sh", "-c", _loop(service.spec.cluster_ip)]
         wait_for(lambda: _all_answered(minion, loop, pods), 30, "the VIP from minion-1")
+        ips = set(_pod_ips(v1))  # the proxy may still be writing the last scale's haproxy.cfg
+        wait_for(lambda: _servers(minion) == ips and _config_ips(minion) == ips, 30,
+                 "minion-1's haproxy and haproxy.cfg settled")
         before = minion.check(["cat", HAPROXY_CFG]).text
         pids = [int(p) for p in minion.check(["cat", PIDFILE]).text.split()]
         events = RecordingEvents()

@@ -238,6 +238,12 @@ MALFORMED = [
     pytest.param({"x.ini": "[minions]\nm1\nm2\n\n[minions:vars]\nbosun_host_key_policy=yes\n"},
                  "x.ini", 6, "host m1: bosun_host_key_policy must be strict or accept-new", False,
                  id="bad-host-key-policy"),
+    pytest.param({"x.ini": "[minions]\nm1\nm2 bosun_proxy_mode=ipvs\n"}, "x.ini", 3,
+                 "host m2: bosun_proxy_mode must be haproxy or iptables, got 'ipvs'", False,
+                 id="bad-proxy-mode"),
+    pytest.param({"x.yml": "minions:\n  hosts:\n    m1:\n      bosun_proxy_mode: true\n"},
+                 "x.yml", 4, "host m1: bosun_proxy_mode must be haproxy or iptables", False,
+                 id="proxy-mode-not-text"),
     pytest.param({"x.ini": "[minions]\nm1 pod_cidr=10.244.1.0\n"}, "x.ini", 2,
                  "host m1: pod_cidr must be a network like 10.244.1.0/24", False,
                  id="pod-cidr-without-prefix"),
@@ -356,6 +362,18 @@ def test_minion_address_from_every_variable(tmp_path, monkeypatch):
         private_key_file="/home/operator/.ssh/id_bosun", known_hosts_file="keys/known_hosts",
         host_key_policy="accept-new", pod_cidr="10.244.1.0/24",
     )]
+
+
+def test_proxy_mode_per_host_from_group_and_host_vars(tmp_path):
+    minions = inventory_of(tmp_path, (
+        "[minions]\nm1\nm2 bosun_proxy_mode=haproxy\nm3\n\n"
+        "[minions:vars]\nbosun_proxy_mode=iptables\n"
+    )).minions()
+    assert [(m.name, m.proxy_mode) for m in minions] == [
+        ("m1", "iptables"), ("m2", "haproxy"), ("m3", "iptables")]
+    (tmp_path / "plain").mkdir()
+    assert inventory_of(tmp_path / "plain", "[minions]\nm1\n").minions()[0].proxy_mode == \
+        "haproxy"
 
 
 @pytest.mark.parametrize(("variables", "field", "expected"), [

@@ -9,10 +9,10 @@
 #
 # Steps: install docker.io, haproxy, socat (for haproxy's runtime API), iptables and python3
 # (only the missing ones); let root log in with a key if sshd does not; authorize the master's
-# key where sshd reads root's keys; Docker's bridge on the pod subnet (daemon.json "bip", Docker restarted only when docker0 does not
-# already carry the address); IP forwarding; routes to the peers' pod subnets and forwarding into
-# this one, kept across reboots by a systemd unit; Debian's haproxy service stopped (Bosun runs
-# its own haproxy); this host's SSH key recorded.
+# key where sshd reads root's keys; Docker's bridge on the pod subnet (daemon.json "bip", Docker
+# restarted only when docker0 does not already carry the address); IP forwarding; routes to the
+# peers' pod subnets and forwarding into this one, kept across reboots by a systemd unit;
+# Debian's haproxy service stopped (Bosun runs its own haproxy); this host's SSH key recorded.
 #
 # Idempotent: each step looks first and says what it found; a second run changes nothing and
 # ends with "nothing changed". Exit 2 for bad arguments (nothing touched), 1 for a failed step.

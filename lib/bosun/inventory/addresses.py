@@ -1,6 +1,7 @@
 """How Bosun reaches a minion: one host's connection variables, checked and typed.
 
-Bosun's own variables (pod_cidr, bosun_host_key_policy, bosun_known_hosts_file) are checked for
+Bosun's own variables (pod_cidr, bosun_host_key_policy, bosun_known_hosts_file,
+bosun_proxy_mode) are checked for
 every host as the inventory loads; the SSH ones (ansible_host, ansible_port, ...) when
 `Inventory.minions()` builds the addresses. Errors name the host and the file:line that set the
 bad value.
@@ -18,6 +19,8 @@ from bosun.errors import ConfigError
 from bosun.inventory.builder import Where
 
 HOST_KEY_POLICIES = ("strict", "accept-new")
+# haproxy: VIPs are REDIRECTed to a local haproxy; iptables: DNAT in the kernel (bosun.proxy.dnat).
+PROXY_MODES = ("haproxy", "iptables")
 
 # Ansible's ssh connection reads each setting from these variables; when both are set the later
 # name wins (ansible_ssh_host over ansible_host), and a null counts as not set.
@@ -41,6 +44,7 @@ class MinionAddress:
     known_hosts_file: str | None = None
     host_key_policy: str = "strict"  # or "accept-new"; never "accept anything"
     pod_cidr: str | None = None
+    proxy_mode: str = "haproxy"  # or "iptables"
 
 
 class _HostVars:
@@ -83,6 +87,7 @@ def check_bosun_vars(name: str, variables: Mapping[str, Any], origins: Mapping[s
     host = _HostVars(name, variables, origins)
     _host_key_policy(host)
     _pod_cidr(host)
+    _proxy_mode(host)
     host.text("bosun_known_hosts_file")
 
 
@@ -101,6 +106,7 @@ def minion_address(
         known_hosts_file=_expand(host.text("bosun_known_hosts_file")),
         host_key_policy=_host_key_policy(host),
         pod_cidr=_pod_cidr(host),
+        proxy_mode=_proxy_mode(host),
     )
 
 
@@ -122,6 +128,15 @@ def _host_key_policy(host: _HostVars) -> str:
     if policy not in HOST_KEY_POLICIES:
         raise host.error("bosun_host_key_policy", f"must be strict or accept-new, got {policy!r}")
     return policy
+
+
+def _proxy_mode(host: _HostVars) -> str:
+    mode = host.get("bosun_proxy_mode")
+    if mode is None:
+        return "haproxy"
+    if mode not in PROXY_MODES:
+        raise host.error("bosun_proxy_mode", f"must be haproxy or iptables, got {mode!r}")
+    return mode
 
 
 def _pod_cidr(host: _HostVars) -> str | None:

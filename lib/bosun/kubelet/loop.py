@@ -77,7 +77,8 @@ class MinionWorker:
         self.proxy_wake = threading.Event()
         self.executor.done = self.wake.set  # a finished teardown: look again
         self.proxy = ProxyWorker(self.minion, self.recorder,
-                                 lambda: self.api.read("nodes", None, self.name))
+                                 lambda: self.api.read("nodes", None, self.name),
+                                 getattr(address, "proxy_mode", "haproxy"))
         self.facts = None
         self._facts_at = 0.0
         self._node_status: dict | None = None  # as last written by this worker

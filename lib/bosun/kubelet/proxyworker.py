@@ -1,13 +1,14 @@
 """The service proxy on one minion: haproxy.cfg and Bosun's iptables chain, kept as rendered.
 
-Observe (one SSH exec reads haproxy.cfg, `iptables-save -t nat`, whether haproxy runs and its
-servers), render (bosun.proxy, pure), plan (pure), act: when only the pods behind the listeners
-changed, the running haproxy gets them through its runtime API (socat to its admin socket; no
-restart), then haproxy.cfg is rewritten for the next start. Any other change is uploaded to a
-temp file, a new haproxy is started on it taking over gracefully from the running one (-sf), and
-only once it runs is the file renamed into place; rules are checked with `iptables-restore
---test` and loaded with --noflush into Bosun's chain only. Anything that fails is not installed:
-the old config keeps serving and a Warning event says why.
+Observe (one SSH exec reads haproxy.cfg, `iptables-save` of the nat and filter tables, whether
+haproxy runs and its servers), render (bosun.proxy, pure), plan (pure), act: when only the pods
+behind the listeners changed, the running haproxy gets them through its runtime API (socat to
+its admin socket; no restart), then haproxy.cfg is rewritten for the next start. Any other
+change is uploaded to a temp file, a new haproxy is started on it taking over gracefully from
+the running one (-sf), and only once it runs is the file renamed into place; rules are checked
+with `iptables-restore --test` and loaded with --noflush into Bosun's chains only. Anything that
+fails is not installed: the old config keeps serving and a Warning event says why. A minion in
+iptables mode (bosun.proxy.mode) has no haproxy: only its rules are loaded, the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bosun.proxy.haproxy import (
     start_argv,
 )
 from bosun.proxy.iptables import restore_argv
+from bosun.proxy.mode import DnatConfig, RemoveChains, StopHaproxy, plan_minion, render_minion
 from bosun.proxy.model import ProxyMinion
 from bosun.proxy.plan import (
     ApplyIptables,
@@ -43,19 +45,21 @@ from bosun.proxy.plan import (
     UpdateServers,
     WriteHaproxyCfg,
 )
-from bosun.proxy.plan import plan as plan_proxy
-from bosun.proxy.render import ProxyConfig, render
+from bosun.proxy.render import ProxyConfig
 
 SEPARATOR = "----bosun-proxy-observe----"
 # Fixed text: no value from any object reaches this script.
 OBSERVE_SCRIPT = (
     f"cat {HAPROXY_CFG} 2>/dev/null; echo {SEPARATOR}; "
-    f"iptables-save -t nat; echo {SEPARATOR}; "
+    f"iptables-save -t nat; iptables-save -t filter; echo {SEPARATOR}; "
     f"if [ -s {PIDFILE} ] && kill -0 $(cat {PIDFILE}) 2>/dev/null; "
     f"then cat {PIDFILE}; fi; echo {SEPARATOR}; "
     f"ss -Htln 2>/dev/null; echo {SEPARATOR}; "
-    f"if [ -S {STATS_SOCKET} ] && command -v socat >/dev/null; "
-    f"then echo 'show servers state' | socat -t 2 stdio unix-connect:{STATS_SOCKET}; fi"
+    # The running haproxy's servers; nothing when it does not run or does not answer (then the
+    # runtime API is not used this pass: a changed config restarts haproxy).
+    f"if [ -s {PIDFILE} ] && kill -0 $(cat {PIDFILE}) 2>/dev/null && [ -S {STATS_SOCKET} ] "
+    f"&& command -v socat >/dev/null; then echo 'show servers state' "
+    f"| socat -t 2 stdio unix-connect:{STATS_SOCKET} 2>/dev/null || true; fi"
 )
 STAGED = f"{HAPROXY_CFG}.bosun-new"
 # Fixed text; the config arrives on stdin. A rename, so a reader never sees half a file.
@@ -88,8 +92,9 @@ class ProxyRefused(BosunError):
 
 class ProxyWorker:
     def __init__(self, minion: Minion, recorder: EventRecorder,
-                 node: Callable[[], dict]) -> None:
+                 node: Callable[[], dict], proxy_mode: str = "haproxy") -> None:
         self.minion = minion
+        self.proxy_mode = proxy_mode  # the inventory's bosun_proxy_mode
         self.recorder = recorder
         self.node = node  # () -> the Node object, for events
         self.last_skipped: list[str] = []
@@ -107,17 +112,18 @@ class ProxyWorker:
         """One pass; returns the actions carried out. Raises ProxyRefused (after an event) when
         the minion rejected the config, MinionUnreachable when it cannot be reached."""
         seen = self.observe()
-        rendered = render(services, endpoints,
-                          ProxyMinion(self.minion.name, taken_ports=seen.taken_ports),
-                          read_local_ports(seen.config) if seen.config else None)
+        minion = ProxyMinion(self.minion.name, taken_ports=seen.taken_ports,
+                             proxy_mode=self.proxy_mode)
+        rendered = render_minion(services, endpoints, minion,
+                                 read_local_ports(seen.config) if seen.config else None)
         self._report_skipped(rendered)
-        actions = plan_proxy(rendered, seen.config, seen.iptables, haproxy_running=bool(seen.pids),
-                             running_servers=seen.servers)
+        actions = plan_minion(rendered, seen.config, seen.iptables,
+                              haproxy_running=bool(seen.pids), running_servers=seen.servers)
         for action in actions:
             self.apply(action, seen.pids)
         return actions
 
-    def _report_skipped(self, rendered: ProxyConfig) -> None:
+    def _report_skipped(self, rendered: ProxyConfig | DnatConfig) -> None:
         if rendered.skipped and rendered.skipped != self.last_skipped:
             self.recorder.warning(self.node(), "ProxySkipped", "; ".join(rendered.skipped))
         self.last_skipped = list(rendered.skipped)
@@ -152,6 +158,13 @@ class ProxyWorker:
             for rule in action.rules:
                 if self.minion.run(rule.check_argv()).exit_code == 1:
                     self.minion.check(rule.insert_argv())
+        elif isinstance(action, StopHaproxy):
+            if pids:
+                self.minion.check(["kill", "-USR1", *(str(pid) for pid in pids)])
+            self.minion.check(["rm", "-f", HAPROXY_CFG, PIDFILE, STATS_SOCKET])
+        elif isinstance(action, RemoveChains):
+            for argv in action.argv:
+                self.minion.check(list(argv))
 
     def _validated(self, argv: list[str], stdin: bytes | None, what: str) -> None:
         """Run argv; if it fails, a FailedProxyConfig event and ProxyRefused say why."""

@@ -33,6 +33,7 @@ from bosun.lab.system import (
     run,
     running_pid,
     spawn,
+    stop_pid,
     wait_for,
 )
 
@@ -329,6 +330,20 @@ def ensure_api_server(spec: LabSpec) -> None:
     if process.poll() is not None:
         raise LabError(f"the API server exited with {process.returncode}; log: "
                        f"{spec.api_dir / 'serve.log'}")
+
+
+def set_proxy_mode(spec: LabSpec, mode: str | None) -> None:
+    """Put every minion of the lab in proxy `mode` (bosun_proxy_mode in the inventory's
+    [minions:vars]; None: unset, the default haproxy) and restart the lab's API server, which
+    reads the inventory when it starts. A later `lab up` writes the inventory afresh."""
+    lines = [line for line in spec.inventory_path.read_text().splitlines()
+             if not line.startswith("bosun_proxy_mode=")]
+    spec.inventory_path.write_text(
+        "\n".join([*lines, *([f"bosun_proxy_mode={mode}"] if mode else [])]) + "\n")
+    pid = running_pid(spec.api_pid_file, api_program())
+    if pid is not None:
+        stop_pid(pid, timeout=15)
+    ensure_api_server(spec)
 
 
 def api_healthy(spec: LabSpec) -> bool:

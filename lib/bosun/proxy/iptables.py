@@ -9,20 +9,18 @@ All iptables command lines are built here, as argv lists.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bosun.proxy.model import ProxyMinion, ServicePort, comment_text, proxied_ports
+from bosun.proxy.saved import iptables_argv, removal_argv, table_lines
 from bosun.proxy.templates import render_template
 
 CHAIN = "BOSUN-SERVICES"
 HOOK_COMMENT = "bosun-services"
 HOOKED_FROM = ("PREROUTING", "OUTPUT")
 TEMPLATE = "iptables-nat.rules.j2"
-# -w: wait for the xtables lock instead of failing while Docker changes its own rules.
-_IPTABLES = ("iptables", "-w", "-t", "nat")
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class Redirect:
 
 @dataclass(frozen=True)
 class HookRule:
-    """A jump from a built-in nat chain into Bosun's chain.
+    """A jump from a built-in chain of `table` into one of Bosun's (nat: BOSUN-SERVICES).
 
     The applier runs `check_argv()`: exit status 0 means the rule is there, 1 that it is missing
     (then it runs `insert_argv()`), anything else an error (2: Bosun's chain does not exist).
@@ -46,15 +44,16 @@ class HookRule:
 
     chain: str
     spec: tuple[str, ...] = ("-m", "comment", "--comment", HOOK_COMMENT, "-j", CHAIN)
+    table: str = "nat"
 
     def check_argv(self) -> list[str]:
-        return [*_IPTABLES, "-C", self.chain, *self.spec]
+        return [*iptables_argv(self.table), "-C", self.chain, *self.spec]
 
     def insert_argv(self) -> list[str]:
-        return [*_IPTABLES, "-I", self.chain, "1", *self.spec]
+        return [*iptables_argv(self.table), "-I", self.chain, "1", *self.spec]
 
     def delete_argv(self) -> list[str]:
-        return [*_IPTABLES, "-D", self.chain, *self.spec]
+        return [*iptables_argv(self.table), "-D", self.chain, *self.spec]
 
     def saved(self) -> tuple[str, ...]:
         """The rule as `iptables-save` lists it, split into words."""
@@ -89,18 +88,14 @@ def hook_rules() -> list[HookRule]:
 
 
 def unhook_rules(current_iptables: str) -> list[list[str]]:
-    """argv lists removing all of Bosun from the nat table that `iptables-save -t nat` printed.
+    """argv lists removing all of Bosun from the nat and filter tables `iptables-save` printed.
 
-    Every jump into Bosun's chain (duplicates too), then the chain: each must succeed, and
-    [] means nothing of Bosun's is left. Built from what is there because iptables' exit codes
-    for "already gone" differ (1 for a missing rule, 2 once the chain itself is gone).
+    Every jump into one of Bosun's `BOSUN-*` chains of either proxy mode (duplicates too), then
+    the chains: each must succeed, and [] means nothing of Bosun's is left. Built from what is
+    there because iptables' exit codes for "already gone" differ (1 for a missing rule, 2 once
+    the chain itself is gone).
     """
-    lines = _nat_lines(current_iptables)
-    argv = [[*_IPTABLES, "-D", *words[1:]] for words in lines
-            if words[0] == "-A" and words[1] != CHAIN and words[-2:] == ("-j", CHAIN)]
-    if (f":{CHAIN}",) in lines:
-        argv += [[*_IPTABLES, "-F", CHAIN], [*_IPTABLES, "-X", CHAIN]]
-    return argv
+    return removal_argv(current_iptables)
 
 
 def restore_argv(test: bool = False) -> list[str]:
@@ -129,18 +124,4 @@ def missing_hooks(text: str | None) -> list[HookRule]:
 
 
 def _nat_lines(text: str) -> list[tuple[str, ...]]:
-    table, result = None, []
-    for line in text.splitlines():
-        if line.startswith("*"):
-            table = line[1:].strip()
-        elif table == "nat" and line.startswith(("-A ", ":")):
-            result.append(_words(line))
-    # A declaration's policy and counters vary between save and render: keep the chain name.
-    return [words[:1] if words[0].startswith(":") else words for words in result]
-
-
-def _words(line: str) -> tuple[str, ...]:
-    try:
-        return tuple(shlex.split(line))
-    except ValueError:  # unbalanced quotes: not ours, keep it as one unmatched word
-        return (line,)
+    return [words for table, words in table_lines(text) if table == "nat"]

@@ -27,12 +27,14 @@ class ProxyMinion:
     The addresses only label the rendered files: every haproxy frontend binds 0.0.0.0, which
     already covers them (see templates/haproxy.cfg.j2 for why). `taken_ports` are the TCP ports
     other processes on the minion listen on (not Bosun's haproxy): haproxy could not bind them,
-    and a failed bind during a reload pauses the running haproxy's listeners.
+    and a failed bind during a reload pauses the running haproxy's listeners. `proxy_mode` is
+    the inventory's bosun_proxy_mode: "haproxy" or "iptables" (bosun.proxy.dnat).
     """
 
     name: str
     addresses: tuple[str, ...] = ()
     taken_ports: frozenset[int] = frozenset()
+    proxy_mode: str = "haproxy"
 
 
 @dataclass(frozen=True)
