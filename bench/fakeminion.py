@@ -143,7 +143,7 @@ class FakeMinion:
             self.haproxy_pids = [4242 + len(self.haproxy_pids)]
             self.servers = {listener: dict.fromkeys(servers, True) for listener, servers
                             in config_servers(self.files[HAPROXY_CFG].decode()).items()}
-        elif argv == ["sh", "-c", WRITE_SCRIPT]:
+        elif argv[:3] == ["sh", "-c", WRITE_SCRIPT]:
             self.files[HAPROXY_CFG] = stdin or b""
         elif argv == runtime_argv():
             self._runtime((stdin or b"").decode())

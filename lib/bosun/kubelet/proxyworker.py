@@ -14,6 +14,7 @@ iptables mode (bosun.proxy.mode) has no haproxy: only its rules are loaded, the 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,16 +62,19 @@ OBSERVE_SCRIPT = (
     f"&& command -v socat >/dev/null; then echo 'show servers state' "
     f"| socat -t 2 stdio unix-connect:{STATS_SOCKET} 2>/dev/null || true; fi"
 )
-STAGED = f"{HAPROXY_CFG}.bosun-new"
-# Fixed text; the config arrives on stdin. A rename, so a reader never sees half a file.
-WRITE_SCRIPT = f"cat > {STAGED} && chmod 644 {STAGED} && mv -f {STAGED} {HAPROXY_CFG}"
-# One exec per install: stage the config (stdin), start haproxy on it ("$@": the start argv,
-# each word quoted by the SSH boundary), rename it into place once haproxy runs. On failure the
-# staged file goes and stderr says why.
+# Each write stages its own file (STAGED_PREFIX + a random token): two writers never rename or
+# remove each other's.
+STAGED_PREFIX = f"{HAPROXY_CFG}.bosun-new-"
+# Fixed text; the staged path is $1, the config arrives on stdin. A rename, so a reader never
+# sees half a file.
+WRITE_SCRIPT = 'cat > "$1" && chmod 644 "$1" && mv -f "$1" ' + HAPROXY_CFG
+# One exec per install: stage the config, start haproxy on it (the rest of the arguments: the
+# start argv, each word quoted by the SSH boundary), rename it into place once haproxy runs. On
+# failure the staged file goes and stderr says why.
 INSTALL_SCRIPT = (
-    f"mkdir -p {HAPROXY_CFG.rsplit('/', 1)[0]} && cat > {STAGED} && chmod 644 {STAGED} "
-    f"|| {{ echo 'cannot write {STAGED}' >&2; exit 1; }}; "
-    f"\"$@\" || {{ rm -f {STAGED}; exit 1; }}; mv -f {STAGED} {HAPROXY_CFG}"
+    f"s=$1; shift; mkdir -p {HAPROXY_CFG.rsplit('/', 1)[0]} && cat > \"$s\" && chmod 644 \"$s\" "
+    f"|| {{ echo \"cannot write $s\" >&2; exit 1; }}; "
+    f"\"$@\" || {{ rm -f \"$s\"; exit 1; }}; mv -f \"$s\" {HAPROXY_CFG}"
 )
 log = logging.getLogger(__name__)
 
@@ -132,8 +136,10 @@ class ProxyWorker:
         """Carry out one planned action; `pids` of the running haproxy. Raises ProxyRefused
         (after a FailedProxyConfig event) when the minion refused it."""
         if isinstance(action, InstallHaproxy):
-            start = reload_argv(pids, STAGED) if pids else start_argv(STAGED)
-            self._validated(["sh", "-c", INSTALL_SCRIPT, "sh", *start], action.text.encode(),
+            staged = _staged()
+            start = reload_argv(pids, staged) if pids else start_argv(staged)
+            self._validated(["sh", "-c", INSTALL_SCRIPT, "sh", staged, *start],
+                            action.text.encode(),
                             "haproxy refused to start on the new haproxy.cfg")
         elif isinstance(action, UpdateServers):
             answer = self.minion.run(runtime_argv(), stdin=runtime_input(action.commands))
@@ -146,7 +152,8 @@ class ProxyWorker:
             else:
                 self.apply(WriteHaproxyCfg(action.text), pids)
         elif isinstance(action, WriteHaproxyCfg):
-            self.minion.check(["sh", "-c", WRITE_SCRIPT], stdin=action.text.encode())
+            self.minion.check(["sh", "-c", WRITE_SCRIPT, "sh", _staged()],
+                              stdin=action.text.encode())
         elif isinstance(action, StartHaproxy):
             self.minion.check(start_argv())
         elif isinstance(action, ApplyIptables):
@@ -174,3 +181,7 @@ class ProxyWorker:
             self.recorder.warning(self.node(), "FailedProxyConfig",
                                   f"{what}; the running config stays: {why}")
             raise ProxyRefused(f"{self.minion.name}: {what}: {why}")
+
+
+def _staged() -> str:
+    return STAGED_PREFIX + secrets.token_hex(6)
