@@ -101,8 +101,13 @@ def test_nothing_to_send_when_the_running_servers_are_the_wanted_ones():
     assert server_commands(RUNNING_OLD | {REDIS: {}}, config_servers(OLD.haproxy)) == []
 
 
-def test_a_listener_the_running_haproxy_lacks_cannot_be_added_at_runtime():
-    assert server_commands(RUNNING_OLD, config_servers(OLD.haproxy)) is None
+def test_a_listener_without_servers_gets_its_first_at_runtime():
+    # haproxy's `show servers state` does not list a listener that has no server at all
+    wanted = config_servers(rendered("10.244.1.5", services=[
+        service("web", [port(80, "http")])]).haproxy)
+    assert server_commands({}, wanted) == [
+        f"add server {WEB}/10.244.1.5:8080 10.244.1.5:8080",
+        f"enable server {WEB}/10.244.1.5:8080"]
 
 
 def test_runtime_input_is_one_line_and_the_answers_are_checked():
@@ -131,7 +136,11 @@ RUNNING_ALL = RUNNING_OLD | {REDIS: {}}
         f"set server {WEB}/10.244.2.6:8080 state maint",
         f"del server {WEB}/10.244.2.6:8080"), NEW.haproxy)]),
     (OLD.haproxy, None, [InstallHaproxy(NEW.haproxy)]),
-    (OLD.haproxy, RUNNING_OLD, [InstallHaproxy(NEW.haproxy)]),
+    (OLD.haproxy, RUNNING_OLD, [UpdateServers((
+        f"add server {WEB}/10.244.3.7:8080 10.244.3.7:8080",
+        f"enable server {WEB}/10.244.3.7:8080",
+        f"set server {WEB}/10.244.2.6:8080 state maint",
+        f"del server {WEB}/10.244.2.6:8080"), NEW.haproxy)]),
     (OLD.haproxy, {WEB: {"10.244.1.5:8080": True, "10.244.3.7:8080": True}, REDIS: {}}, [
         WriteHaproxyCfg(NEW.haproxy)]),
     (NEW.haproxy.replace("pod default/pod-10-244-3-7", "pod default/renamed"),
@@ -140,7 +149,7 @@ RUNNING_ALL = RUNNING_OLD | {REDIS: {}}
     (NEW.haproxy, {WEB: {"10.244.1.5:8080": True, "10.244.3.7:8080": True}, REDIS: {}}, []),
     (None, RUNNING_ALL, [InstallHaproxy(NEW.haproxy)]),
 ], ids=["pods-changed", "runtime-behind-the-file", "servers-unknown-restarts",
-        "listener-not-running-restarts", "written-file-lags", "only-a-comment-differs",
+        "a-listener-without-servers-is-not-listed", "written-file-lags", "only-a-comment-differs",
         "all-in-place", "no-config-file"])
 def test_plan_sends_pod_changes_to_the_running_haproxy(current, running, expected):
     actions = plan(NEW, current, None, haproxy_running=True, running_servers=running)

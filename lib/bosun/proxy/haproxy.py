@@ -177,19 +177,18 @@ def read_servers_state(text: str) -> dict[str, dict[str, bool]] | None:
 
 
 def server_commands(running: Mapping[str, Mapping[str, bool]],
-                    wanted: Mapping[str, Mapping[str, str]]) -> list[str] | None:
+                    wanted: Mapping[str, Mapping[str, str]]) -> list[str]:
     """Runtime API commands that make the running servers the `wanted` ones ([]: they are).
 
     `running` is `read_servers_state` of the running haproxy, `wanted` `config_servers` of the
-    rendered config. None when a wanted listener is not running (only a restart adds one).
+    rendered config, whose listeners the running haproxy has (the caller checks that its config
+    differs at most in server lines): haproxy does not list a listener without servers.
     A server that is not wanted but still running is put in maintenance, then deleted; one
     already in maintenance is left alone (it takes no connection, and a later add reuses it).
     """
     commands = []
     for listener in sorted(wanted):
-        if listener not in running:
-            return None
-        have, want = running[listener], wanted[listener]
+        have, want = running.get(listener, {}), wanted[listener]
         for name in sorted(want):
             target = f"{listener}/{name}"
             if name not in have:

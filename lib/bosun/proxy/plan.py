@@ -100,16 +100,15 @@ def _haproxy_changes(rendered: str, current: str | None,
     """For a running haproxy: nothing, new servers through the runtime API, or a restart.
 
     The runtime API serves when the listeners are the same (the config differs at most in server
-    lines) and the running haproxy has every listener; a new or removed listener, a changed bind
-    or balance, or servers that cannot be read (no socat) need a restart.
+    lines: haproxy.cfg is what runs, it is rewritten only after haproxy took the change); a new
+    or removed listener, a changed bind or balance, or servers that cannot be read (no socat)
+    need a restart.
     """
     if running is None:
         return [] if current == rendered else [InstallHaproxy(rendered)]
     if current is None or without_servers(current) != without_servers(rendered):
         return [InstallHaproxy(rendered)]
     commands = server_commands(running, config_servers(rendered))
-    if commands is None:
-        return [InstallHaproxy(rendered)]
     if commands:
         return [UpdateServers(tuple(commands), rendered)]
     return [] if current == rendered else [WriteHaproxyCfg(rendered)]
