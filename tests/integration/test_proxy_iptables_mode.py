@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from bosun.kubelet.model import LABEL_CONTAINER, LABEL_POD_NAME
 from bosun.kubelet.proxyworker import ProxyWorker
 from bosun.lab import build
 from bosun.minion import Fleet
@@ -167,6 +168,21 @@ def test_vip_reaches_pods_on_all_minions_from_minions_and_containers(
             assert _all_answered(minion, ["busybox", "sh", "-c", loop], pods), minion.name
             assert _all_answered(minion, ["docker", "run", "--rm", "bosun/busybox:1", "sh", "-c",
                                           loop], pods), f"a container on {minion.name}"
+
+
+def test_a_pod_reaches_itself_through_its_own_service(lab, echo_service, iptables_mode):  # noqa: F811
+    """A third of the DNAT picks send a pod's connection back to the pod itself, out of the
+    bridge port it came in on: the lab's dockerd sets hairpin mode on its ports for that."""
+    service, pods = echo_service
+    loop = _loop(service.spec.cluster_ip)
+    with Fleet(lab.inventory.minions()) as fleet:
+        for minion in fleet:
+            pod = next(name for name, node in pods.items() if node == minion.name)
+            app = minion.check(["docker", "ps", "-q", "--filter", f"label={LABEL_POD_NAME}={pod}",
+                                "--filter", f"label={LABEL_CONTAINER}=web"]).text.split()
+            assert len(app) == 1, app
+            answers = _all_answered(minion, ["docker", "exec", app[0], "sh", "-c", loop], pods)
+            assert answers and answers[pod] > 0, (pod, answers)
 
 
 def test_node_port_answers_on_every_minion(lab, echo_service, iptables_mode):  # noqa: F811

@@ -121,6 +121,9 @@ def _write_minion_files(spec: LabSpec, minion: MinionSpec) -> None:
         "ip-masq": False,
         "cgroup-parent": minion.cgroup_parent,
         "log-level": "warn",
+        # Published ports through iptables alone, and hairpin mode on every bridge port: in
+        # iptables proxy mode a pod's connection to its own service may come back to it.
+        "userland-proxy": False,
     }
     (root / "etc-docker" / "daemon.json").write_text(json.dumps(daemon, indent=2) + "\n")
     ssh = root / "etc-ssh"
