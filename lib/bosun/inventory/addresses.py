@@ -122,21 +122,21 @@ def _port(host: _HostVars) -> int:
 
 
 def _host_key_policy(host: _HostVars) -> str:
-    policy = host.get("bosun_host_key_policy")
-    if policy is None:
-        return "strict"
-    if policy not in HOST_KEY_POLICIES:
-        raise host.error("bosun_host_key_policy", f"must be strict or accept-new, got {policy!r}")
-    return policy
+    return _choice(host, "bosun_host_key_policy", HOST_KEY_POLICIES)
 
 
 def _proxy_mode(host: _HostVars) -> str:
-    mode = host.get("bosun_proxy_mode")
-    if mode is None:
-        return "haproxy"
-    if mode not in PROXY_MODES:
-        raise host.error("bosun_proxy_mode", f"must be haproxy or iptables, got {mode!r}")
-    return mode
+    return _choice(host, "bosun_proxy_mode", PROXY_MODES)
+
+
+def _choice(host: _HostVars, key: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first when unset), or an error naming the host and the variable."""
+    value = host.get(key)
+    if value is None:
+        return choices[0]
+    if value not in choices:
+        raise host.error(key, f"must be {' or '.join(choices)}, got {value!r}")
+    return value
 
 
 def _pod_cidr(host: _HostVars) -> str | None:
