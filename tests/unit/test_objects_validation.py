@@ -282,7 +282,7 @@ def test_all_causes_are_reported_at_once():
      "spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
     ("services", edit(SVC, ("spec", "ports", 0, "protocol"), "UDP"),
      'spec.ports[0].protocol: Unsupported value: "UDP": supported values: "TCP" '
-     "(Bosun's service proxy, haproxy, carries TCP only)"),
+     "(Bosun's service proxy carries TCP only)"),
 ], ids=["selector-mismatch", "duplicate-service-port", "load-balancer", "configmap-volume",
         "requests-above-limits", "no-name", "negative-replicas", "udp-service"])
 def test_messages_read_as_kubernetes_writes_them(resource, manifest, text):

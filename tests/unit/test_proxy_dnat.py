@@ -176,7 +176,8 @@ def test_a_node_port_taken_on_the_minion_is_left_out_and_reported():
 
 def test_udp_is_reported_without_naming_haproxy():
     config = dnat([service("dns", [port(53, "dns", protocol="UDP")])], [])
-    assert config.skipped == ["default/dns:dns/UDP: Bosun proxies TCP only; not proxied"]
+    assert config.skipped == [
+        "default/dns:dns/UDP: Bosun's service proxy carries TCP only; not proxied"]
 
 
 @pytest.mark.parametrize("remaining, printed", [

@@ -126,7 +126,7 @@ CASES = [
      [service("dns", [port(53, "dns", protocol="UDP"), port(53, "dns-tcp")])],
      [endpoints("dns", [subset(["10.244.1.5"], [("dns", 53), ("dns-tcp", 53)])])],
      {"default.dns.dns-tcp": (RR, ["10.244.1.5:53"], None)},
-     ["default/dns:dns/UDP: haproxy proxies TCP only; not proxied"]),
+     ["default/dns:dns/UDP: Bosun's service proxy carries TCP only; not proxied"]),
     ("service-without-endpoints-still-listens",
      [service("web", [port(80)])], [],
      {"default.web.80": (RR, [], None)}, []),

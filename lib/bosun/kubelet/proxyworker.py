@@ -110,7 +110,7 @@ class ProxyWorker:
         ours = haproxy_ports(config) if pids.split() else set()
         return Observed(config or None, iptables, [int(p) for p in pids.split()],
                         frozenset(listening_ports(listening) - ours),
-                        read_servers_state(servers) if pids.split() else None)
+                        read_servers_state(servers))  # the script asks only a running one
 
     def sync(self, services: list[dict], endpoints: list[dict]) -> list:
         """One pass; returns the actions carried out. Raises ProxyRefused (after an event) when

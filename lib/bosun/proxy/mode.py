@@ -16,7 +16,7 @@ from bosun.proxy.dnat import dnat_hooks, dnat_text, service_chains
 from bosun.proxy.iptables import CHAIN
 from bosun.proxy.model import ProxyMinion, proxied_ports, ready_servers
 from bosun.proxy.plan import Action, ApplyIptables, HookChains, plan
-from bosun.proxy.render import ProxyConfig, _without_taken_node_ports, render
+from bosun.proxy.render import ProxyConfig, render, without_taken_node_ports
 from bosun.proxy.saved import bosun_chains, removal_argv, table_lines, with_chains_deleted
 
 IPTABLES_MODE = "iptables"
@@ -55,9 +55,8 @@ def render_minion(services: Iterable[Mapping[str, Any]], endpoints: Iterable[Map
     if minion.proxy_mode != IPTABLES_MODE:
         return render(services, endpoints, minion, previous_ports)
     ports, skipped = proxied_ports(services)
-    ports, squatted = _without_taken_node_ports(ports, minion)
+    ports, squatted = without_taken_node_ports(ports, minion)
     servers, unusable = ready_servers(endpoints)
-    skipped = [s.replace("haproxy proxies TCP only", "Bosun proxies TCP only") for s in skipped]
     return DnatConfig(dnat_text(minion, service_chains(ports, servers)),
                       sorted({*skipped, *squatted, *unusable}))
 

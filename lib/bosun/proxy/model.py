@@ -135,7 +135,7 @@ def _service_port(where: str, raw: Mapping[str, Any],
     label = f"{where}:{name or number}"
     protocol = raw.get("protocol") or "TCP"
     if protocol != "TCP":
-        return None, [f"{label}/{protocol}: haproxy proxies TCP only; not proxied"]
+        return None, [f"{label}/{protocol}: Bosun's service proxy carries TCP only; not proxied"]
     if not _valid_port(number):
         return None, [f"{label}: port {number!r} is not in 1-65535; not proxied"]
     node_port = raw.get("nodePort") if node_ports else None

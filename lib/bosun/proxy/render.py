@@ -37,7 +37,7 @@ def render(services: Iterable[Mapping[str, Any]], endpoints: Iterable[Mapping[st
     broken; nothing in the objects themselves makes it raise: what cannot be proxied is skipped.
     """
     ports, skipped = proxied_ports(services)
-    ports, squatted = _without_taken_node_ports(ports, minion)
+    ports, squatted = without_taken_node_ports(ports, minion)
     servers, unusable = ready_servers(endpoints)
     local_ports = local_ports_for(ports, previous_ports, taken=minion.taken_ports)
     full = [f"{p.key}: no free local port in the proxy's range; not proxied"
@@ -50,7 +50,7 @@ def render(services: Iterable[Mapping[str, Any]], endpoints: Iterable[Mapping[st
     )
 
 
-def _without_taken_node_ports(ports: list[ServicePort],
+def without_taken_node_ports(ports: list[ServicePort],
                               minion: ProxyMinion) -> tuple[list[ServicePort], list[str]]:
     """Service ports whose node port another process holds on this minion keep their cluster IP
     but lose the node port here (as kube-proxy skips a node port it cannot open)."""

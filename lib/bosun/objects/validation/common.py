@@ -15,10 +15,10 @@ from bosun.objects.fielderrors import FieldError
 
 PROTOCOLS = ("TCP", "UDP")
 BOSUN_PROTOCOLS_NOTE = " (Bosun's proxy and kubelet do not implement SCTP)"
-# A service port is carried by each minion's haproxy, which proxies TCP only: a UDP service would
-# be accepted and then never answer, so the API refuses it.
+# A service port is carried by each minion's proxy, TCP only in either mode (haproxy, or DNAT
+# rules for tcp): a UDP service would be accepted and then never answer, so the API refuses it.
 SERVICE_PROTOCOLS = ("TCP",)
-SERVICE_PROTOCOLS_NOTE = " (Bosun's service proxy, haproxy, carries TCP only)"
+SERVICE_PROTOCOLS_NOTE = " (Bosun's service proxy carries TCP only)"
 IMMUTABLE = "field is immutable"
 NEGATIVE = "must be greater than or equal to 0"
 

@@ -76,7 +76,7 @@ def _go_service_port(protocol_name: str, port: int | None = 0, node_port: int = 
 
 def _ports(ports: list[dict], headless: bool) -> list[FieldError]:
     """A headless service's ports are not proxied (clients go to the pods), so they may be
-    UDP; every other service's go through haproxy, TCP only."""
+    UDP; every other service's go through the proxy, TCP only."""
     errs: list[FieldError] = []
     seen_names: set[str] = set()
     seen_keys: set[tuple[str, int | None]] = set()
